@@ -1,4 +1,4 @@
-"""Every attack x defense x dataset cell of the shipped grids as a test case.
+"""Every cell of every shipped grid (``bench/grids/*.yaml``, any protocol) as a test case.
 
 Ids are ``protocol-dataset-model-HEAD-defense-attack-TAIL`` (``-TIER`` outside the smoke tier)
 so ``pytest -k NAME`` selects a component's cases.  Each case runs every seed through the
@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from bench.grids import grid_path
+from bench.grids import case_grids
 from pytest_byzbench.cases import case_params, run_case
 
-CASE_GRIDS = [grid_path(name) for name in ("smoke", "smoke-fedavg", "standard-digits",
-                                           "standard-mnist", "standard-fedavg", "paper")]
+CASE_GRIDS = case_grids()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -7,6 +7,15 @@ from pathlib import Path
 GRIDS = Path(__file__).resolve().parent
 
 
+NOT_CASE_GRIDS = ("gate.yaml", "orderings.yaml")
+
+
+def case_grids() -> list[Path]:
+    """Every shipped grid whose cells are test cases (all but the gate's and the orderings'),
+    in name order: a track adds a grid by adding a file here."""
+    return sorted(p for p in GRIDS.glob("*.yaml") if p.name not in NOT_CASE_GRIDS)
+
+
 def grid_path(name: str) -> Path:
     """The shipped grid ``name`` (``smoke``, ``standard-mnist``, ... or ``smoke.yaml``)."""
     path = GRIDS / (name if name.endswith(".yaml") else f"{name}.yaml")
