@@ -22,9 +22,7 @@ from torch import Tensor, nn
 from torch.func import functional_call, grad, vmap
 from torch.nn import functional as F
 
-from bench.registry import Registry
-
-engines: Registry = Registry("engine")
+from bench.registry import engines
 
 
 def training_twin(model: nn.Module) -> nn.Module:
