@@ -162,6 +162,10 @@ ALL: dict[str, Registry] = {
 }
 
 
+#: kinds listed by ``byzbench list`` that never appear in test ids (a setting, not a component)
+NOT_IN_IDS = ("engines",)
+
+
 def component_names() -> list[str]:
-    """Every registered short name of every kind (what test ids are built from)."""
-    return sorted({n for reg in ALL.values() for n in reg.names()})
+    """Every registered short name of every kind that test ids are built from."""
+    return sorted({n for kind, reg in ALL.items() if kind not in NOT_IN_IDS for n in reg.names()})
