@@ -49,4 +49,4 @@ class Bulyan(Aggregator):
             selected.append(choice)
             remaining[choice] = False
         chosen = torch.tensor(selected, device=updates.device)
-        return mean_around_median(torch.index_select(updates, 0, chosen), theta - 2 * f)
+        return mean_around_median(updates, theta - 2 * f, rows=chosen)
