@@ -36,6 +36,37 @@ class Distances(NamedTuple):
     medoid: int
 
 
+def distances_to(points: Tensor, centre: Tensor, block: int = 32768) -> Tensor:
+    """``||p_i - c||`` for every row of ``points`` (``Tensor[n]``), without an ``[n, d]`` copy.
+
+    The differences are formed block by block of columns in a cache-sized buffer; the squared
+    block norms are summed.  Equal to ``(points - centre).norm(dim=1)`` to round-off.
+    """
+    n, d = points.shape
+    width = min(d, block)
+    buffer = points.new_empty((n, width))
+    total = points.new_zeros(n)
+    for start in range(0, d, width):
+        stop = min(start + width, d)
+        diff = torch.sub(points[:, start:stop], centre[start:stop], out=buffer[:, : stop - start])
+        total.add_(torch.linalg.vector_norm(diff, dim=1).square_())
+    return total.sqrt_()
+
+
+def weighted_differences(points: Tensor, centre: Tensor, weights: Tensor,
+                         block: int = 32768) -> Tensor:
+    """``sum_i w_i (p_i - c)`` (``Tensor[d]``), block by block, without an ``[n, d]`` copy."""
+    n, d = points.shape
+    width = min(d, block)
+    buffer = points.new_empty((n, width))
+    out = points.new_empty(d)
+    for start in range(0, d, width):
+        stop = min(start + width, d)
+        diff = torch.sub(points[:, start:stop], centre[start:stop], out=buffer[:, : stop - start])
+        torch.mv(diff.T, weights, out=out[start:stop])
+    return out
+
+
 def gram_distances(centred: Tensor) -> Tensor:
     """``[n, n]`` squared distances between the rows of ``centred`` from their Gram product."""
     gram = centred @ centred.T
