@@ -70,7 +70,7 @@ def test_pruned_plans_deliver_ranks_and_sets(n: int) -> None:
     assert torch.equal(lone[n // 2], ordered[n // 2])
 
 
-def test_pruning_drops_comparators() -> None:
+def test_pruning_shrinks_the_network() -> None:
     full = len(batcher_network(25))
     median_only = network_plan(25, ((12,),))
     assert len(median_only) < full
@@ -127,7 +127,7 @@ def identical(a: torch.Tensor, b: torch.Tensor) -> None:
 @pytest.mark.uses("cm")
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("n", COUNTS)
-def test_network_median_is_identical_to_the_sort(n: int, kind: str) -> None:
+def test_cm_network_is_identical_to_the_sort(n: int, kind: str) -> None:
     values = spoiled(n, 40, kind, torch.float32, seed=n)
     fast, reference = coordinate_median(values), coordinate_median(values, reference=True)
     identical(fast, reference)
@@ -139,7 +139,7 @@ def test_network_median_is_identical_to_the_sort(n: int, kind: str) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("n", COUNTS)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["single", "double"])
-def test_network_trimmed_average_matches_the_sort(n: int, kind: str, dtype) -> None:
+def test_tm_network_matches_the_sort(n: int, kind: str, dtype) -> None:
     values = spoiled(n, 40, kind, dtype, seed=n + 1)
     rtol = 1e-6 if dtype == torch.float32 else 1e-13
     # tm maps +-inf to the largest finite numbers; when more such rows than b survive the trim,
@@ -155,7 +155,7 @@ def test_network_trimmed_average_matches_the_sort(n: int, kind: str, dtype) -> N
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("n", COUNTS)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["single", "double"])
-def test_network_meamed_window_matches_the_sort(n: int, kind: str, dtype) -> None:
+def test_meamed_network_matches_the_sort(n: int, kind: str, dtype) -> None:
     values = spoiled(n, 40, kind, dtype, seed=n + 2)
     rtol = 1e-6 if dtype == torch.float32 else 1e-13
     for keep in {n, n - n // 5, n // 2 + 1, 1}:
@@ -165,7 +165,7 @@ def test_network_meamed_window_matches_the_sort(n: int, kind: str, dtype) -> Non
 
 
 @pytest.mark.uses("meamed")
-def test_network_meamed_keeps_precision_next_to_a_huge_value() -> None:
+def test_meamed_network_keeps_precision_next_to_a_huge_value() -> None:
     values = torch.randn(11, 30, generator=torch.Generator().manual_seed(5))
     values[0] = -1e30
     torch.testing.assert_close(mean_around_median(values, 10),
@@ -174,7 +174,7 @@ def test_network_meamed_keeps_precision_next_to_a_huge_value() -> None:
 
 @pytest.mark.uses("bulyan")
 @pytest.mark.parametrize("kind", KINDS)
-def test_selected_rows_without_a_copy_match_the_copied_rows(kind: str) -> None:
+def test_bulyan_rows_without_a_copy_match_the_copied_rows(kind: str) -> None:
     # Bulyan's coordinate phase runs the window on the selected rows in place.
     values = spoiled(25, 40, kind, torch.float64, seed=6)
     rows = torch.tensor([3, 0, 24, 7, 8, 9, 12, 11, 10, 20, 21, 2, 1, 17, 16])
@@ -184,7 +184,7 @@ def test_selected_rows_without_a_copy_match_the_copied_rows(kind: str) -> None:
 
 
 @pytest.mark.uses("cm", "tm")
-def test_every_rank_order_of_a_tied_column() -> None:
+def test_cm_and_tm_on_every_order_of_a_tied_column() -> None:
     # All orderings of [0, 0, 1, 1, 2] as columns: ties in every position.
     columns = torch.tensor(sorted(set(itertools.permutations([0.0, 0.0, 1.0, 1.0, 2.0])))).T
     identical(coordinate_median(columns), torch.ones(columns.shape[1]))
