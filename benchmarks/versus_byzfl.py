@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from functools import partial
 
 import torch
 from byzfl.aggregators import aggregators as theirs
@@ -76,6 +77,14 @@ def make_updates(n: int, d: int) -> torch.Tensor:
     return updates
 
 
+def fresh_call(make: Callable[[], Rule], updates: torch.Tensor) -> torch.Tensor:
+    return make()(updates)
+
+
+def call_on_copies(make: Callable[[], Rule], copies: list[torch.Tensor]) -> torch.Tensor:
+    return make()(copies.pop())
+
+
 def timed(call: Callable[[], torch.Tensor]) -> tuple[float, torch.Tensor]:
     start = time.perf_counter()
     out = call()
@@ -117,18 +126,11 @@ def main() -> None:
                 print(f"| {name} | {n} | {d:.0e} | - | - | skipped: ByzFL needs "
                       f"{n * (n - f) * d * 4 / 2**30:.0f} GiB | - |")
                 continue
-            copies = [updates.clone() for _ in range(args.repeats)] if name == "arc" else None
-
-            def call_theirs() -> torch.Tensor:
-                source = copies.pop() if copies else updates
-                return theirs_rule()(source)
-
-            if copies is not None:  # ByzFL's ARC writes into its input: time it on copies
-                t_ours, t_theirs, out_ours, out_theirs = alternate(
-                    lambda: ours()(updates), call_theirs, args.repeats)
-            else:
-                t_ours, t_theirs, out_ours, out_theirs = alternate(
-                    lambda: ours()(updates), lambda: theirs_rule()(updates), args.repeats)
+            calls = (partial(fresh_call, ours, updates), partial(fresh_call, theirs_rule, updates))
+            if name == "arc":  # ByzFL's ARC writes into its input: time it on fresh copies
+                copies = [updates.clone() for _ in range(args.repeats)]
+                calls = (calls[0], partial(call_on_copies, theirs_rule, copies))
+            t_ours, t_theirs, out_ours, out_theirs = alternate(*calls, args.repeats)
             agree = ("n/a (lower median)" if name == "cm" and n % 2 == 0
                      else f"{disagreement(out_ours, out_theirs):.1e}")
             print(f"| {name} | {n} | {d:.0e} | {1e3 * t_ours:.1f} | {1e3 * t_theirs:.1f} | "
@@ -139,7 +141,7 @@ def main() -> None:
         updates, f = make_updates(n, d), n // 5
         for name, (before, now) in before_and_now(f).items():
             t_before, t_now, out_before, out_now = alternate(
-                lambda: before(updates), lambda: now(updates), args.repeats)
+                partial(before, updates), partial(now, updates), args.repeats)
             same = "identical" if torch.equal(out_before, out_now) else (
                 f"{disagreement(out_now, out_before):.1e}")
             print(f"| {name} | {n} | {d:.0e} | {1e3 * t_before:.1f} | {1e3 * t_now:.1f} | "

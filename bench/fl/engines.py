@@ -31,7 +31,7 @@ CPU_LOOP_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
 
 def preferred_engine(model: nn.Module, device: torch.device) -> str:
-    """The faster client-gradient engine for ``model`` on ``device``: ``"vmap"`` or ``"sequential"``.
+    """The faster client-gradient engine for ``model`` on ``device``: "vmap" or "sequential".
 
     Measured with ``benchmarks/engine_speed.py`` (n = 25 clients, batch 32): on a CPU ``vmap``
     ran an MLP 784-100-10 2.9x faster than the loop but seed 003's CNN and ResNet-20 at
