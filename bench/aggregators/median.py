@@ -1,6 +1,6 @@
 """Median-based coordinate-wise rules: coordinate-wise median (cm) and mean around median.
 
-Both read order statistics of every coordinate's ``n`` values.  On a CPU with ``n <= 64`` they
+Both read order statistics of every coordinate's ``n`` values.  On a CPU with ``n <= 128`` they
 come from a pruned comparator network (:mod:`bench.aggregators.selection`), elsewhere (CUDA,
 larger ``n``, or ``reference=True``) from one ``torch.sort`` along the client axis; both give
 the same order statistics bitwise.  NaN values sort as ``+inf``; with at most ``f < n/2``

@@ -16,7 +16,7 @@ def trimmed_mean(updates: Tensor, b: int, reference: bool = False) -> Tensor:
     """Per column, the mean of the values of ranks ``b .. n - b - 1`` (``Tensor[n, d]``).
 
     NaN sorts as ``+inf`` and ``+-inf`` as the largest/smallest finite number (as in
-    ``torch.nan_to_num(values, nan=inf)``).  On a CPU with ``n <= 64`` the kept values come as
+    ``torch.nan_to_num(values, nan=inf)``).  On a CPU with ``n <= 128`` the kept values come as
     a set from a pruned comparator network (:mod:`bench.aggregators.selection`) and are summed
     in another order than the sort's (equal to round-off); elsewhere, or with
     ``reference=True``, from ``torch.sort``.

@@ -86,8 +86,8 @@ def test_plan_refuses_bad_positions() -> None:
 
 def test_network_is_used_on_cpu_for_small_counts_only() -> None:
     assert use_network(torch.zeros(25, 3))
-    assert use_network(torch.zeros(64, 3))
-    assert not use_network(torch.zeros(65, 3))
+    assert use_network(torch.zeros(128, 3))
+    assert not use_network(torch.zeros(129, 3))
     assert not use_network(torch.zeros(1, 3))
     assert not use_network(torch.zeros(25, 3, device="meta"))
 
@@ -111,7 +111,7 @@ def spoiled(n: int, d: int, kind: str, dtype: torch.dtype, seed: int) -> torch.T
 
 
 KINDS = ["random", "tied", "unbounded", "missing", "majority-missing"]
-COUNTS = [2, 3, 4, 7, 16, 25, 26, 33, 64]
+COUNTS = [2, 3, 4, 7, 16, 25, 26, 33, 64, 100, 128]
 
 
 @pytest.fixture(autouse=True)
