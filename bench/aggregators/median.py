@@ -134,7 +134,7 @@ def mean_around_median(
             else:
                 torch.ge(best, first[r], out=inside)
                 if final[r] < last:
-                    inside.mul_(best <= final[r])
+                    inside.mul_(torch.le(best, final[r], out=term))
             torch.mul(lines[r], inside, out=term).nan_to_num_(nan=0.0, posinf=INF, neginf=-INF)
             total.add_(term)
         torch.div(total, keep, out=out)
