@@ -10,8 +10,9 @@ coordinate whenever fewer than ``n/2`` rows are Byzantine.  Subtracting a nearby
 exact in floating point (Sterbenz), so the product only carries the rounding of vectors of the
 size of the honest spread.  The squared norms are the product's diagonal (no separate pass).
 
-Cost: the median (a comparator network on a CPU, :mod:`bench.aggregators.selection`), one
-subtraction pass and one product, ``O(n^2 d)``.  Rows with a NaN or Inf entry are infinitely far
+Cost: the median (a comparator network on a CPU, :mod:`bench.aggregators.selection`) and one
+product, ``O(n^2 d)``, accumulated over blocks of columns centred in a cache-sized buffer.
+Rows with a NaN or Inf entry are infinitely far
 from everything (also from themselves), so rules that rank by distance never pick them; so are
 finite rows whose squared norm overflows after centring.
 """
@@ -23,7 +24,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from bench.aggregators.base import finite_rows, zero_rows
+from bench.aggregators.base import finite_rows
 from bench.aggregators.median import coordinate_median
 
 
@@ -67,13 +68,30 @@ def weighted_differences(points: Tensor, centre: Tensor, weights: Tensor,
     return out
 
 
-def gram_distances(centred: Tensor) -> Tensor:
-    """``[n, n]`` squared distances between the rows of ``centred`` from their Gram product."""
-    gram = centred @ centred.T
+def distances_from_gram(gram: Tensor) -> Tensor:
+    """``D_ij = G_ii + G_jj - 2 G_ij`` clamped at 0, zero diagonal (``gram`` is overwritten)."""
     norms = gram.diagonal().clone()
     sq = gram.mul_(-2.0).add_(norms[:, None]).add_(norms[None, :])
     # Rows so large that their squared norm overflows give inf - inf = NaN: infinitely far.
     return sq.nan_to_num_(nan=float("inf")).clamp_(min=0.0).fill_diagonal_(0.0)
+
+
+def centred_gram(updates: Tensor, centre: Tensor, finite: Tensor, block: int = 32768) -> Tensor:
+    """``A A^T`` with ``A = updates - centre`` (non-finite rows of ``A`` set to 0), summed over
+    blocks of columns formed in a cache-sized buffer: no ``[n, d]`` copy."""
+    n, d = updates.shape
+    width = min(d, block)
+    buffer = updates.new_empty((n, width))
+    gram = updates.new_zeros((n, n))
+    clean = bool(finite.all())
+    for start in range(0, d, width):
+        stop = min(start + width, d)
+        part = torch.sub(updates[:, start:stop], centre[start:stop],
+                         out=buffer[:, : stop - start])
+        if not clean:
+            part[~finite] = 0.0
+        gram.addmm_(part, part.T)
+    return gram
 
 
 def robust_centre(updates: Tensor, finite: Tensor) -> Tensor:
@@ -92,7 +110,7 @@ def pairwise_sq_distances(updates: Tensor) -> Distances:
     if not bool(finite.any()):
         return Distances(updates.new_full((n, n), float("inf")), finite, -1)
     both = finite[:, None] & finite[None, :]
-    centred = zero_rows(updates - robust_centre(updates, finite), finite)
-    sq = torch.where(both, gram_distances(centred), float("inf"))
+    gram = centred_gram(updates, robust_centre(updates, finite), finite)
+    sq = torch.where(both, distances_from_gram(gram), float("inf"))
     medoid = int(torch.where(finite, sq.median(dim=1).values, float("inf")).argmin())
     return Distances(sq, finite, medoid)
