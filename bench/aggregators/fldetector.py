@@ -69,8 +69,10 @@ class FLDetector(Aggregator):
 
     Scores are normalised, ``d_i^t / sum_j d_j^t``, and averaged over the last ``window``
     rounds.  Once ``window`` scores exist, the gap statistic decides whether they form more
-    than one cluster; if so, 1-D 2-means splits them and the upper cluster is flagged for the
-    rest of the run (the paper restarts training without them).  The output is the
+    than one cluster; if so, 1-D 2-means splits them and the upper cluster, when it is a
+    minority (the paper's assumption on the malicious clients), is flagged once for the rest
+    of the run (the paper restarts training without them; re-flagging every round would let
+    the noisier honest clients be removed group after group).  The output is the
     coordinate-wise median of the finite rows of unflagged clients (of all finite rows when
     every client is flagged).  Hyperparameters: ``window`` (N, default 10, the paper's),
     ``references`` (gap-statistic samples, default 20), ``seed`` (default 0): the i-th call
@@ -128,10 +130,12 @@ class FLDetector(Aggregator):
         self.calls += 1
         if self.previous_updates is not None and self.steps:
             self.scores = (self.scores + [self.suspicion(safe, finite)])[-self.window :]
-            if len(self.scores) == self.window:
+            if len(self.scores) == self.window and not bool(self.flagged.any()):
                 mean_scores = torch.stack(self.scores).mean(dim=0)
                 if gap_says_two_clusters(mean_scores, self.references, generator):
-                    self.flagged |= two_means_split(mean_scores)[1]
+                    upper = two_means_split(mean_scores)[1]
+                    if 2 * int(upper.sum()) < n:
+                        self.flagged = upper
         keep = finite & ~self.flagged.to(finite.device)
         out = coordinate_median(updates[keep if bool(keep.any()) else finite])
         if self.previous_aggregate is not None:
