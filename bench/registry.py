@@ -80,10 +80,6 @@ class Registry(Generic[T]):
 
         return decorate
 
-    def unregister(self, name: str) -> None:
-        """Remove ``name`` (used for session-scoped external components)."""
-        self._entries.pop(name, None)
-
     def names(self, tag: str | None = None) -> list[str]:
         """Sorted registered names, optionally only those carrying ``tag``."""
         return sorted(n for n, e in self._entries.items() if tag is None or tag in e.tags)
@@ -152,6 +148,7 @@ datasets: Registry = Registry("dataset")
 models: Registry = Registry("model")
 partitioners: Registry = Registry("partitioner")
 protocols: Registry = Registry("protocol")
+engines: Registry = Registry("engine")
 
 ALL: dict[str, Registry] = {
     "aggregators": aggregators,
@@ -161,6 +158,7 @@ ALL: dict[str, Registry] = {
     "models": models,
     "partitioners": partitioners,
     "protocols": protocols,
+    "engines": engines,
 }
 
 
