@@ -1,7 +1,8 @@
 """Name -> factory registries for every kind of pluggable component.
 
-Each kind (aggregators, pre-aggregators, attacks, datasets, models, partitioners, protocols) has
-one :class:`Registry`.  Components register under a short lowercase name with a decorator::
+Each kind (aggregators, pre-aggregators, attacks, datasets, models, partitioners, protocols, and
+personalized FL's regularizers and strategic-user attacks) has one :class:`Registry`.
+Components register under a short lowercase name with a decorator::
 
     @aggregators.register("cc", tags={"stateful"})
     class CenteredClipping(Aggregator): ...
@@ -152,6 +153,8 @@ datasets: Registry = Registry("dataset")
 models: Registry = Registry("model")
 partitioners: Registry = Registry("partitioner")
 protocols: Registry = Registry("protocol")
+regularizers: Registry = Registry("regularizer")
+pfl_attacks: Registry = Registry("pfl attack")
 
 ALL: dict[str, Registry] = {
     "aggregators": aggregators,
@@ -161,6 +164,8 @@ ALL: dict[str, Registry] = {
     "models": models,
     "partitioners": partitioners,
     "protocols": protocols,
+    "regularizers": regularizers,
+    "pfl_attacks": pfl_attacks,
 }
 
 
