@@ -33,7 +33,7 @@ from bench.pfl.regularizers import Regularizer
 
 MODES = ("exact", "step")
 ENGINES = ("batched", "sequential")
-BISECTION_STEPS = 200
+BISECTION_STEPS = 64
 
 
 class NotQuadratic(ValueError):

@@ -29,6 +29,10 @@ from torch import Tensor
 
 from bench.registry import regularizers
 
+# A report on the sphere ||g|| = lam, computed as lam z/||z||, may round to lam (1 + a few eps);
+# the closed ball GRAD(rho) is tested with this many units of round-off to spare.
+ROUNDING_SLACK = 64
+
 
 class Regularizer:
     """Base class: ``lam`` > 0, the radial weight ``phi`` and what follows from it."""
@@ -60,7 +64,8 @@ class Regularizer:
         if not self.bounded:
             return torch.isfinite(reports).all(dim=-1)
         norms = torch.linalg.vector_norm(reports, dim=-1)
-        return torch.isfinite(norms) & (norms <= self.lam)
+        slack = ROUNDING_SLACK * torch.finfo(reports.dtype).eps
+        return torch.isfinite(norms) & (norms <= self.lam * (1.0 + slack))
 
     def project(self, h: Tensor) -> Tensor:
         """Orthogonal projection onto GRAD(rho) (seed 004 Proposition 1)."""
