@@ -1,8 +1,8 @@
 """Name -> factory registries for every kind of pluggable component.
 
 Each kind (aggregators, pre-aggregators, attacks, datasets, models, partitioners, protocols, and
-personalized FL's regularizers and strategic-user attacks) has one :class:`Registry`.
-Components register under a short lowercase name with a decorator::
+personalized FL's regularizers, strategic-user attacks, user datasets and local models) has one
+:class:`Registry`.  Components register under a short lowercase name with a decorator::
 
     @aggregators.register("cc", tags={"stateful"})
     class CenteredClipping(Aggregator): ...
@@ -155,6 +155,8 @@ partitioners: Registry = Registry("partitioner")
 protocols: Registry = Registry("protocol")
 regularizers: Registry = Registry("regularizer")
 pfl_attacks: Registry = Registry("pfl attack")
+pfl_datasets: Registry = Registry("pfl dataset")
+pfl_models: Registry = Registry("pfl model")
 
 ALL: dict[str, Registry] = {
     "aggregators": aggregators,
@@ -166,6 +168,8 @@ ALL: dict[str, Registry] = {
     "protocols": protocols,
     "regularizers": regularizers,
     "pfl_attacks": pfl_attacks,
+    "pfl_datasets": pfl_datasets,
+    "pfl_models": pfl_models,
 }
 
 

@@ -18,12 +18,15 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from bench.pfl.federation import Federation
+from bench.registry import pfl_models
 
 
 class LocalLoss:
     """A per-input loss l(theta, Q, A) summed with the federation's weights."""
 
     quadratic = False
+    #: the kind of labels it learns: "regression", "binary" or "multiclass" (bench.pfl.data)
+    task = "multiclass"
 
     def dim(self, features: int) -> int:
         """Number of parameters d for queries with ``features`` entries."""
@@ -38,10 +41,12 @@ class LocalLoss:
         return (data.weights * self.point_losses(theta, data.queries, data.labels)).sum(dim=1)
 
 
+@pfl_models.register("linreg", tags={"quadratic"})
 class LinearRegression(LocalLoss):
     """Least squares, l = (theta^T Q - A)^2 / 2 (seed 004 §4, Theorem 2)."""
 
     quadratic = True
+    task = "regression"
 
     def dim(self, features: int) -> int:
         return features
@@ -60,8 +65,11 @@ class LinearRegression(LocalLoss):
         return hessian, linear
 
 
+@pfl_models.register("logreg")
 class LogisticRegression(LocalLoss):
     """Logistic loss with labels in {-1, +1}: l = -ln sigma(A theta^T Q) (seed 004 Theorem 3)."""
+
+    task = "binary"
 
     def dim(self, features: int) -> int:
         return features
@@ -73,6 +81,7 @@ class LogisticRegression(LocalLoss):
         return F.softplus(-labels * self.predict(theta, queries))
 
 
+@pfl_models.register("softmax")
 class SoftmaxClassifier(LocalLoss):
     """Linear classifier with bias, theta = [W | b] of shape K x (p + 1), flattened row-major."""
 

@@ -56,7 +56,7 @@ class AttackContext:
 
 
 class StrategicUser:
-    """Base of the three kinds; ``kind`` is "data", "model" or "gradient"."""
+    """Base of the three kinds; ``kind`` is "data", "model" or "gradient" ("none": no attack)."""
 
     kind: ClassVar[str]
 
