@@ -110,7 +110,7 @@ def check_attack(attack: object, scenario: Scenario, loss_type: type) -> None:
     squared = scenario.defense.aggregator.name == "l2sq"
     label = scenario.attack.label
     source = getattr(attack, "source", "target")
-    if isinstance(attack, CounterGradientModel | SinglePoint) or source in ("cga", "exact"):
+    if isinstance(attack, CounterGradientModel | SinglePoint) or source in ("rehearsal", "exact"):
         if not squared:
             raise ValueError(f"attack {label}: {NEEDS_SQUARED}, got "
                              f"{scenario.defense.aggregator.label}")

@@ -46,7 +46,7 @@ def test_onepoint_from_a_cga_rehearsal_with_l2sq() -> None:
     setup = linear_setup(users=3, points=50, features=4)
     from tests.pfl.test_gradpin import exact_server
 
-    attack = pfl_attacks.make("onepoint", source="cga", rounds=300)
+    attack = pfl_attacks.make("onepoint", source="rehearsal", rounds=300)
     queries, labels, _ = attack.poison(context(setup, exact_server(setup)))
     rho = optimum_with(setup, (queries, labels))
     assert float((rho - setup.target).norm()) <= 1e-6 * float(setup.target.norm())

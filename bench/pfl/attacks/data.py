@@ -92,8 +92,8 @@ class SinglePoint(DataPoisoner):
     """One poisoned point for linear regression with l2sq (seed 004 Theorem 5, sign corrected)."""
 
     def __init__(self, source: str = "exact", rounds: int = 200) -> None:
-        if source not in ("cga", "exact"):
-            raise AttackError(f"source must be 'cga' or 'exact', got {source!r}")
+        if source not in ("rehearsal", "exact"):
+            raise AttackError(f"source must be 'rehearsal' or 'exact', got {source!r}")
         self.source, self.rounds = source, rounds
 
     def poison(self, context: AttackContext) -> tuple[Tensor, Tensor, float]:

@@ -64,7 +64,7 @@ class IndifferenceSubspace(DataPoisoner):
 
     def __init__(
         self, points: int = 2000, noise: float = 0.01, alpha: float = 1.0,
-        source: str = "cga", rounds: int = 200,
+        source: str = "rehearsal", rounds: int = 200,
     ) -> None:
         if not isinstance(points, int) or points < 1:
             raise AttackError(f"points must be a positive integer, got {points!r}")

@@ -3,7 +3,7 @@ r"""Model attacks: the strategic user pins theta_s^t = theta^natural (seed 004 Â
 The attack model comes from one of three sources (shared with the data attacks built on it):
 
 * ``target``: theta^natural = theta^dagger (naive; the honest users still pull rho away);
-* ``cga``: rehearse CGA on the protocol to convergence and apply Proposition 3,
+* ``rehearsal``: rehearse CGA on the protocol to convergence and apply Proposition 3,
   theta^natural = theta^dagger - g^infinity / (2 lam) (the seed's factor 2 lam; its OCR shows lam);
 * ``exact`` (omniscient, linear regression with l2sq): g^infinity = -G(theta^dagger) with G the
   honest users' optimally-responding summed report (Eq. 169, :mod:`bench.pfl.exact`).
@@ -25,7 +25,7 @@ from bench.pfl.regularizers import SquaredL2
 from bench.pfl.server import simulate
 from bench.registry import pfl_attacks
 
-SOURCES = ("target", "cga", "exact")
+SOURCES = ("target", "rehearsal", "exact")
 
 
 def converged_counter_gradient(context: AttackContext, rounds: int) -> Tensor:
@@ -38,12 +38,12 @@ def converged_counter_gradient(context: AttackContext, rounds: int) -> Tensor:
 
 
 def honest_pull(context: AttackContext, source: str, rounds: int) -> Tensor:
-    """G = grad_rho LOSS_{-s}(theta^dagger) = -g^infinity, from ``source`` "cga" or "exact"."""
+    """G = grad_rho LOSS_{-s}(theta^dagger) = -g^inf, from ``source`` "rehearsal" or "exact"."""
     if source == "exact":
         return summed_report(context.problem, context.honest, context.target)
-    if source == "cga":
+    if source == "rehearsal":
         return -converged_counter_gradient(context, rounds)
-    raise AttackError(f"source must be 'cga' or 'exact' here, got {source!r}")
+    raise AttackError(f"source must be 'rehearsal' or 'exact' here, got {source!r}")
 
 
 def attack_model(context: AttackContext, source: str, rounds: int) -> Tensor:
@@ -81,9 +81,9 @@ class PinnedTarget(ModelAttack):
 class CounterGradientModel(ModelAttack):
     """CGA -> model attack (seed 004 Proposition 3): theta^nat = theta^dagger - g^inf / (2 lam)."""
 
-    def __init__(self, source: str = "cga", rounds: int = 200) -> None:
-        if source not in ("cga", "exact"):
-            raise AttackError(f"source must be 'cga' or 'exact', got {source!r}")
+    def __init__(self, source: str = "rehearsal", rounds: int = 200) -> None:
+        if source not in ("rehearsal", "exact"):
+            raise AttackError(f"source must be 'rehearsal' or 'exact', got {source!r}")
         self.source, self.rounds = source, _check_rounds(rounds)
 
     def attack_model(self, context: AttackContext) -> Tensor:
