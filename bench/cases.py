@@ -96,6 +96,15 @@ def verdict(case: Case, records: list[RunRecord]) -> Verdict:
         problem = case.reference.verdict(value, classes) if classes else None
         if problem:
             result.problems.append(problem + (f" (test set of {size:.0f})" if size else ""))
+    if case.measured_file is not None:
+        if case.measured is None:
+            result.problems.append(
+                f"{case.id}: no committed reference in {case.measured_file} for this "
+                "configuration; regenerate it with `byzbench report references`")
+        else:
+            problem = case.measured.problem(case, value, spec.unit)
+            if problem:
+                result.problems.append(problem)
     if case.max_cost_over_mean is not None:
         ratio = cost_over_mean(records)
         if ratio is not None and ratio > case.max_cost_over_mean:

@@ -18,6 +18,7 @@ A grid file looks like::
         - {defense: mean, attack: alie, floor: 0.3}
         - {defense: mean, attack: nan, floor: 0.0, ceiling: 0.15}   # the attack must bite
         - {attack: rop, bounds: {best_accuracy: [0.5, 1.0]}}        # other metrics' ranges
+    measured: smoke        # committed per-cell medians and tolerances: references/smoke.yaml
     timing:                 # one aggregation may cost at most this many plain means
       max_cost_over_mean: {default: 300, fldetector: 900}   # (measured in the same run)
 
@@ -32,19 +33,20 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bench.measured import Measured, ReferenceFileError, load_references
 from bench.references import Reference, ReferenceTable
 from bench.registry import RegistryError, aggregators
 from bench.run import Protocol, SettingsError, protocol_of
 from bench.scenario import Component, Defense, Scenario
 
 GRID_KEYS = {"tier", "protocol", "seeds", "split_seed", "defaults", "settings", "vary",
-             "defenses", "attacks", "expect", "timing", "description", "references"}
+             "defenses", "attacks", "expect", "timing", "description", "references", "measured"}
 TIERS = ("smoke", "standard", "paper", "gate")
 CORE_MATCH_KEYS = ("defense", "attack", "dataset", "model")
 RULE_KEYS = {"floor", "ceiling", "xfail", "bounds"}
@@ -75,6 +77,8 @@ class Case:
     reference: Reference | None = None
     xfail: str | None = None
     source: str = ""
+    measured: Measured | None = None
+    measured_file: str | None = None
 
     @property
     def id(self) -> str:
@@ -303,6 +307,14 @@ def _expand(raw: dict[str, Any], where: str) -> Iterator[Case]:
         table = ReferenceTable(raw["references"], where) if "references" in raw else None
     except (KeyError, TypeError, ValueError) as err:
         raise GridError(f"{where}: references: {err}") from None
+    measured_file = None
+    measured: dict[str, Measured] = {}
+    if "measured" in raw:
+        measured_file = str(Path(where).parent / "references" / f"{raw['measured']}.yaml")
+        try:
+            measured = load_references(Path(measured_file))
+        except ReferenceFileError as err:
+            raise GridError(f"{where}: measured: {err}") from None
     try:
         defenses = [Defense.parse(d, f"{where}: defenses[{i}]")
                     for i, d in enumerate(_list(raw, "defenses", where))]
@@ -333,8 +345,12 @@ def _expand(raw: dict[str, Any], where: str) -> Iterator[Case]:
                     protocol.validate(scenario)
                 except (RegistryError, ValueError) as err:
                     raise GridError(f"{at}: {scenario.label}: {err}") from None
-                yield _case(protocol, scenario, seeds, split_seed, tier, floor, rules, share,
-                            table, where)
+                case = _case(protocol, scenario, seeds, split_seed, tier, floor, rules, share,
+                             table, where)
+                if measured_file is not None:
+                    case = replace(case, measured=measured.get(scenario.config_hash()),
+                                   measured_file=measured_file)
+                yield case
 
 
 def _case(protocol: Protocol, scenario: Scenario, seeds: tuple[int, ...], split_seed: int,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from bench.cases import verdict
 from bench.gate import load_gate
 from bench.grid import GridError, load_grid, load_grids
 from bench.grids import GRIDS, grid_path

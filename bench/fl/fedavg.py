@@ -31,6 +31,8 @@ from bench.fl.settings import FedAvgSettings, FederatedSettings
 from bench.fl.simulation import FederatedRun, RoundUpdates, simulate_rounds
 from bench.registry import protocols
 from bench.run import Grouping, Outcome, Progress, Seeds
+
+DEFAULT_SEEDS = Seeds()
 from bench.scenario import Scenario
 
 
@@ -39,7 +41,7 @@ class FedAvg(FederatedRun):
 
     settings: FedAvgSettings
 
-    def __init__(self, scenario: Scenario, seeds: Seeds = Seeds(), device: str = "cpu",
+    def __init__(self, scenario: Scenario, seeds: Seeds = DEFAULT_SEEDS, device: str = "cpu",
                  aggregator: Aggregator | None = None) -> None:
         super().__init__(scenario, seeds, torch.device(device), aggregator)
         self.participation = torch.Generator().manual_seed(seeds.train + 3)

@@ -25,6 +25,8 @@ from bench.fl.settings import FedSGDSettings
 from bench.fl.simulation import FederatedRun, RoundUpdates, simulate_rounds
 from bench.registry import protocols
 from bench.run import Outcome, Progress, Seeds
+
+DEFAULT_SEEDS = Seeds()
 from bench.scenario import Scenario
 
 
@@ -33,7 +35,7 @@ class FedSGD(FederatedRun):
 
     settings: FedSGDSettings
 
-    def __init__(self, scenario: Scenario, seeds: Seeds = Seeds(), device: str = "cpu",
+    def __init__(self, scenario: Scenario, seeds: Seeds = DEFAULT_SEEDS, device: str = "cpu",
                  aggregator: Aggregator | None = None) -> None:
         super().__init__(scenario, seeds, torch.device(device), aggregator)
         d = self.theta.numel()
