@@ -31,9 +31,9 @@ from bench.fl.settings import FedAvgSettings, FederatedSettings
 from bench.fl.simulation import FederatedRun, RoundUpdates, simulate_rounds
 from bench.registry import protocols
 from bench.run import Grouping, Outcome, Progress, Seeds
+from bench.scenario import Scenario
 
 DEFAULT_SEEDS = Seeds()
-from bench.scenario import Scenario
 
 
 class FedAvg(FederatedRun):

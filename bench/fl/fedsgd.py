@@ -25,9 +25,9 @@ from bench.fl.settings import FedSGDSettings
 from bench.fl.simulation import FederatedRun, RoundUpdates, simulate_rounds
 from bench.registry import protocols
 from bench.run import Outcome, Progress, Seeds
+from bench.scenario import Scenario
 
 DEFAULT_SEEDS = Seeds()
-from bench.scenario import Scenario
 
 
 class FedSGD(FederatedRun):
