@@ -4,6 +4,7 @@
                             no download), save each record as it finishes, build the leaderboard
   byzbench list [KIND]      registered components with their one-line summaries
   byzbench report ...       build and merge leaderboards from records
+  byzbench check-aggregator RULE   the aggregator contract on an external rule
 
 GRID is a path to a YAML grid or the name of a shipped grid (smoke, smoke-fedavg,
 standard-mnist, ...; byzbench list grids).
@@ -190,6 +191,30 @@ def list_components(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_aggregator_command(args: argparse.Namespace) -> int:
+    import yaml
+
+    from bench.aggregators.conformance import check_aggregator
+    from bench.external import register_external
+    from bench.registry import RegistryError, aggregators
+
+    params = {}
+    for pair in args.param:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param expects K=V, got {pair!r}")
+        params[key.strip()] = yaml.safe_load(value)
+    try:
+        name = register_external(args.rule)
+        rule = aggregators.make_with_optional(name, {"f": args.f}, **params)
+    except RegistryError as err:
+        raise UsageError(str(err)) from None
+    report = check_aggregator(rule, f=args.f, n=args.n,
+                              permutation_invariant=not args.order_dependent)
+    print(report)
+    return 0 if report.passed else 1
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="byzbench", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -219,6 +244,18 @@ def parser() -> argparse.ArgumentParser:
     p_list.add_argument("kind", nargs="?", default=None,
                         help="one kind (aggregators, attacks, protocols, engines, ... or grids)")
     p_list.set_defaults(handler=list_components)
+    p_check = sub.add_parser(
+        "check-aggregator", help="run the aggregator contract on a rule (before the gate)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p_check.add_argument("rule", metavar="RULE",
+                         help="module:Class, an entry point of byzbench.aggregators, or a name")
+    p_check.add_argument("--param", action="append", default=[], metavar="K=V",
+                         help="hyperparameter (repeatable; YAML values)")
+    p_check.add_argument("--f", type=int, default=5, help="Byzantine rows the rule assumes")
+    p_check.add_argument("--n", type=_positive_int, default=25, help="rows per check")
+    p_check.add_argument("--order-dependent", action="store_true",
+                         help="skip the permutation check (the rule depends on row order)")
+    p_check.set_defaults(handler=check_aggregator_command)
     register_report_commands(sub)
     return top
 
