@@ -100,7 +100,7 @@ class Reporter:
             report.longrepr = f"byzbench baseline gate: {verdict.message}"
         return report
 
-    @pytest.hookimpl
+    @pytest.hookimpl(tryfirst=True)  # records are on disk before a test is reported finished
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
             return
