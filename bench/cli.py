@@ -106,8 +106,8 @@ def run(args: argparse.Namespace) -> int:
     if args.select is not None:
         cases = [c for c in cases if any(args.select in name for name in c.components)]
         if not cases:
-            raise UsageError(f"no case of {', '.join(map(str, paths))} uses a component whose "
-                             f"name contains {args.select!r}")
+            raise UsageError(f"--select {args.select}: no case of {', '.join(map(str, paths))} "
+                             "uses a component whose name contains it")
     _output_folder(args.leaderboard)
     device = _device(args.device)
     for case in cases:
