@@ -34,6 +34,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+TINY_GRID = ROOT / "tests" / "reports" / "tiny_grid.yaml"  # 2 defenses x 2 attacks x 2 seeds
+GRID_CASES = ROOT / "tests" / "reports" / "grid_cases.py"  # its pytest cases
+TINY_RUNS = 8
 VERDICTS = ("clear", "unclear", "traceback", "silent")
 
 
@@ -286,7 +289,7 @@ def _cli_probe(family: str, field: str, *argv: str) -> Probe:
 
 
 def cli_probes() -> Iterator[Probe]:
-    grid = str(ROOT / "tests" / "reports" / "tiny_grid.yaml")
+    grid = str(TINY_GRID)
     run = ("run", grid, "--leaderboard", "{out}")
     for option, value in (("--threads", "0"), ("--threads", "-3"), ("--threads", "x"),
                           ("--jobs", "0"), ("--jobs", "abc"), ("--seeds", "abc"),
@@ -328,16 +331,16 @@ def _named_out(probe: Probe) -> Probe:
     return Probe(probe.family, probe.label, "{out}", run)
 
 
-def _pytest_probe(field: str, *args: str, target: str = "tests/reports/grid_cases.py") -> Probe:
+def _pytest_probe(field: str, *args: str) -> Probe:
     def run(out: Path) -> Outcome:
-        return inner_pytest(str(ROOT / target), "--co",
+        return inner_pytest(str(GRID_CASES), "--co",
                            *[str(out) if a == "{out}" else a for a in args])
 
     return Probe("pytest options", " ".join(args), field, run)
 
 
 def pytest_probes() -> Iterator[Probe]:
-    grid = str(ROOT / "tests" / "reports" / "tiny_grid.yaml")
+    grid = str(TINY_GRID)
     for option, value in (("--seeds", "abc"), ("--seeds", "-1"), ("--seeds", "1,1"),
                           ("--max-drop", "-1"), ("--max-drop", "abc"), ("--tier", "nosuch"),
                           ("--device", "tpu"), ("--baseline", "{out}"), ("--baseline", grid),

@@ -14,11 +14,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bad_input_counts import Outcome, byzbench_here, inner_pytest  # noqa: E402
-
-TINY_GRID = ROOT / "tests" / "reports" / "tiny_grid.yaml"
-GRID_CASES = ROOT / "tests" / "reports" / "grid_cases.py"
-TINY_RUNS = 8
+from bad_input_counts import (  # noqa: E402
+    GRID_CASES,
+    TINY_GRID,
+    TINY_RUNS,
+    Outcome,
+    byzbench_here,
+    inner_pytest,
+)
 
 
 @pytest.fixture(scope="session")
