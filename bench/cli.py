@@ -44,6 +44,8 @@ def _seed_list(text: str) -> list[int]:
             f"expected comma-separated integers such as 0,1,2, got {text!r}") from None
     if not seeds or any(s < 0 for s in seeds):
         raise argparse.ArgumentTypeError(f"expected integers >= 0, got {text!r}")
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"seeds repeat in {text!r}: each seed runs once")
     return seeds
 
 
@@ -81,6 +83,8 @@ def _output_folder(path: Path) -> None:
     probe = path
     while not probe.exists():
         probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"--leaderboard {path}: {probe} is a file, not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise UsageError(f"--leaderboard {path}: {probe} is not writable")
 
@@ -103,8 +107,8 @@ def run(args: argparse.Namespace) -> int:
     if args.select is not None:
         cases = [c for c in cases if any(args.select in name for name in c.components)]
         if not cases:
-            raise UsageError(f"no case of {', '.join(map(str, paths))} uses a component whose "
-                             f"name contains {args.select!r}")
+            raise UsageError(f"--select {args.select}: no case of {', '.join(map(str, paths))} "
+                             "uses a component whose name contains it")
     _output_folder(args.leaderboard)
     device = _device(args.device)
     for case in cases:
@@ -142,10 +146,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"FAILED {v.case.id}: {v.summary()}")
     for result in failures:
         print(f"ERROR {result.job.label}: {result.error.splitlines()[0]}")
-    written = build(args.leaderboard, skip_bad=True) if (args.leaderboard / "records").is_dir() \
-        else []
+    written: list[Path] = []
+    unbuilt = None
+    try:
+        if (args.leaderboard / "records").is_dir():
+            written = build(args.leaderboard, skip_bad=True)
+    except OSError as err:
+        unbuilt = f"leaderboard {args.leaderboard} not rebuilt: {err}"
     _summary(verdicts, failures, tally, written, args.leaderboard)
-    return 1 if failed_cases or failures else 0
+    if unbuilt:
+        print(f"byzbench: error: {unbuilt}", file=sys.stderr)
+    return 1 if failed_cases or failures or unbuilt else 0
 
 
 def _summary(verdicts, failures, tally, written, out: Path) -> None:
@@ -222,21 +233,26 @@ def parser() -> argparse.ArgumentParser:
     from bench.schedule import default_workers
 
     p_run = sub.add_parser("run", help="run grids and write a leaderboard",
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                           description="Run every case of the grids for its seeds, save each "
+                                       "record as it finishes and build the leaderboard.")
     p_run.add_argument("grid", nargs="*", metavar="GRID",
                        help="grid files or shipped grid names (default: smoke)")
     p_run.add_argument("--leaderboard", type=Path, default=Path("reports/out"), metavar="DIR",
-                       help="output folder: DIR/records/*.json and the leaderboard files")
+                       help="output folder: DIR/records/*.json and the leaderboard files "
+                            "(default: %(default)s)")
     p_run.add_argument("-j", "--jobs", type=_positive_int, default=default_workers(),
-                       metavar="N", help="worker processes (1: run in this process)")
-    p_run.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p_run.add_argument("--seeds", type=_seed_list, default=None,
+                       metavar="N", help="worker processes, 1 to run in this process "
+                                         "(default: %(default)s, one per available core)")
+    p_run.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                       help="simulation device (default: auto, cuda when torch sees one)")
+    p_run.add_argument("--seeds", type=_seed_list, default=None, metavar="S,S,...",
                        help="comma-separated training seeds (default: each grid's own)")
-    p_run.add_argument("--threads", type=_positive_int, default=None,
+    p_run.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                        help="torch threads per worker (default: 1 with -j > 1, torch's default "
                             "otherwise)")
     p_run.add_argument("--select", default=None, metavar="NAME",
-                       help="only cases using a component whose name contains NAME")
+                       help="only cases using a component whose name contains NAME "
+                            "(default: every case)")
     p_run.add_argument("--resume", action="store_true",
                        help="skip runs whose valid record is already in DIR/records")
     p_run.set_defaults(handler=run)
@@ -262,6 +278,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     import bench  # noqa: F401  (registers every component)
+    from bench.schedule import RecordSaveError
 
     args = parser().parse_args(argv)
     try:
@@ -269,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"byzbench: error: {err}", file=sys.stderr)
         return 2
+    except RecordSaveError as err:
+        print(f"byzbench: error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("byzbench: interrupted; every finished run's record is saved (use --resume)",
               file=sys.stderr)
