@@ -5,9 +5,10 @@
 - ``gauss10``: ``sklearn.datasets.make_classification`` with 1,000 x 10 (other arguments
   default), labels ±1, split 800 / 200.
 - ``lsq2d``: 2-D Gaussian inputs, ``y = <w*, x> + b* + N(0, 0.1^2)`` for least squares (C.4).
-- ``mnist8k``: real MNIST from the official test set (``shared/datasets/mnist-t10k`` above the repository), pixels
-  in [0, 1]: a seeded 8,000 / 2,000 train / test split; ``validation_split`` cuts the 8,000 into
-  70 % / 30 % for tuning targets (seed 002 §5: the 30 % is never the test set).
+- ``mnist8k``: real MNIST from the official test set (``shared/datasets/mnist-t10k`` above the
+  repository), pixels in [0, 1]: a seeded 8,000 / 2,000 train / test split;
+  ``validation_split`` cuts the 8,000 into 70 % / 30 % for tuning targets
+  (seed 002 §5: the 30 % is never the test set).
 - ``mnist17``: the test set's 2,163 ones and sevens (labels 7 -> +1, 1 -> -1), split
   deterministically 80 / 20 (seed 001 used 13,007 training digits, which are not available).
 

@@ -164,7 +164,8 @@ def least_squares_poison(objective_grad: Tensor, params: ParamDict, eps_d: float
     [derived from seed 002 Example 1] With clean objective gradient ``G = (G_w, G_b)`` and
     ``R = ||w||^2 / 2``, the mixture is stationary when
     ``G + eps_d [(w^T x_p + b - y_p)(x_p, 1) + c_r (w, 0)] = 0``: take
-    ``x_p = (G_w + eps_d c_r w) / G_b`` and residual ``r = -G_b / eps_d``, ``y_p = w^T x_p + b - r``.
+    ``x_p = (G_w + eps_d c_r w) / G_b`` and residual ``r = -G_b / eps_d``, so
+    ``y_p = w^T x_p + b - r``.
     Any ``eps_d > 0`` works (threshold 0) as long as ``G_b != 0``.
     """
     g_w, g_b = objective_grad[:-1], float(objective_grad[-1])
