@@ -1,6 +1,7 @@
 """Name -> factory registries for every kind of pluggable component.
 
-Each kind (aggregators, pre-aggregators, attacks, datasets, models, partitioners, protocols) has
+Each kind (aggregators, pre-aggregators, attacks, datasets, models, partitioners, protocols, and
+the data-poisoning track's poisoners, targets, sanitizers and victims) has
 one :class:`Registry`.  Components register under a short lowercase name with a decorator::
 
     @aggregators.register("cc", tags={"stateful"})
@@ -152,6 +153,10 @@ datasets: Registry = Registry("dataset")
 models: Registry = Registry("model")
 partitioners: Registry = Registry("partitioner")
 protocols: Registry = Registry("protocol")
+poisoners: Registry = Registry("poisoner")
+targets: Registry = Registry("target")
+sanitizers: Registry = Registry("sanitizer")
+victims: Registry = Registry("victim")
 
 ALL: dict[str, Registry] = {
     "aggregators": aggregators,
@@ -161,6 +166,10 @@ ALL: dict[str, Registry] = {
     "models": models,
     "partitioners": partitioners,
     "protocols": protocols,
+    "poisoners": poisoners,
+    "targets": targets,
+    "sanitizers": sanitizers,
+    "victims": victims,
 }
 
 

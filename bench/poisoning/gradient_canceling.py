@@ -21,12 +21,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 from torch import Tensor
 
 from bench.poisoning.objective import Objective, ParamDict, flatten
 from bench.poisoning.threshold import lambert_w_of
+from bench.registry import poisoners
+
+LABEL_RULES = ("clean", "tight")
 
 
 class PoisonError(ValueError):
@@ -175,3 +179,49 @@ def least_squares_poison(objective_grad: Tensor, params: ParamDict, eps_d: float
     x_p = (g_w + eps_d * c_r * w) / g_b
     y_p = w @ x_p + b + g_b / eps_d
     return x_p.unsqueeze(0), y_p.reshape(1)
+
+
+@poisoners.register("gc", tags={"model-targeted"})
+@dataclass(frozen=True)
+class GradientCanceling:
+    """Gradient canceling (seed 002 Algorithm 1): poisons that zero the target's gradient.
+
+    ``labels="clean"`` keeps the labels of the sampled clean points (paper); ``"tight"`` draws
+    the share of +1 labels from :func:`tight_label_share` (binary logistic victims with bias).
+    """
+
+    epochs: int = 1000
+    lr: float = 0.5
+    momentum: float = 0.9
+    labels: str = "clean"
+    clip_to_data: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        if self.labels not in LABEL_RULES:
+            raise PoisonError(f"labels {self.labels!r} is not one of {LABEL_RULES}")
+        if self.epochs < 1 or not (math.isfinite(self.lr) and self.lr > 0):
+            raise PoisonError(f"epochs must be >= 1 and lr > 0, got {self.epochs}, {self.lr}")
+        if not 0 <= self.momentum < 1:
+            raise PoisonError(f"momentum must lie in [0, 1), got {self.momentum}")
+
+    def poison(self, objective: Objective, target: ParamDict, clean: ParamDict, x: Tensor,
+               y: Tensor, eps_d: float, lower: float | None, upper: float | None,
+               seed: int) -> Poisons:
+        share = None
+        if self.labels == "tight":
+            if objective.loss != "logistic":
+                raise PoisonError("labels='tight' needs a binary logistic victim")
+            eps_used = poison_count(x.shape[0], eps_d) / x.shape[0]
+            share = tight_label_share(float(objective.gradient(target, x, y)[-1]), eps_used)
+        return gradient_canceling(objective, target, x, y, eps_d, epochs=self.epochs, lr=self.lr,
+                                  momentum=self.momentum, lower=lower, upper=upper,
+                                  clip_to_data=self.clip_to_data, positive_share=share,
+                                  seed=seed)
+
+
+@poisoners.register("gc-c", tags={"model-targeted", "clipped"})
+@dataclass(frozen=True)
+class ClippedGradientCanceling(GradientCanceling):
+    """GC-c (seed 002 §5.4): gradient canceling with poisons clipped to the clean data range."""
+
+    clip_to_data: ClassVar[bool] = True

@@ -48,7 +48,7 @@ def test_logistic_by_hand() -> None:
 
 @pytest.mark.parametrize(("loss", "argmin"), [("logistic", 1 + W1), ("hinge", 1.0),
                                               ("exponential", 1.0)])
-def test_infimum_attained_and_lower(loss: str, argmin: float) -> None:
+def test_lowest_value_attained_and_bounded(loss: str, argmin: float) -> None:
     a = th.margin_infimum(loss)
     if loss != "hinge":  # hinge attains -1 only in the subgradient limit t -> 1-
         assert abs(th.margin_term(np.array([argmin]), loss)[0] - a) < 1e-14
@@ -64,7 +64,7 @@ def test_hinge_and_exponential_scalings() -> None:
     assert th.tau_margin(margins, "exponential") == pytest.approx(math.e * exp_inner, rel=1e-14)
 
 
-def test_binary_softmax_equals_logistic() -> None:
+def test_two_class_logits_equal_logistic_margins() -> None:
     margins = np.array([-3.0, -0.2, 0.7, 4.0])
     logits = np.stack([np.zeros(4), margins], axis=1) + 5.0  # a common shift changes nothing
     labels = np.ones(4, dtype=int)

@@ -13,6 +13,7 @@ from bench.poisoning import gradient_canceling as gcm
 from bench.poisoning import threshold as th
 from bench.poisoning.convex import SquaredVictim
 from bench.poisoning.objective import linear_objective, params_to_torch
+from bench.registry import poisoners
 
 from .conftest import C_R
 
@@ -95,12 +96,23 @@ def test_least_squares_canceling_makes_progress() -> None:
     assert result.curve[-1] < 0.5 * result.curve[0]
 
 
-@pytest.mark.parametrize("clip_to_data", [False, True])
-def test_projection_keeps_poisons_in_the_box(or_set, flipped_or_target, clip_to_data) -> None:
+def _boxed(or_set, flipped_or_target, name: str):
     obj, x, y, params, _, _ = _setup(or_set, flipped_or_target)
-    result = gcm.gradient_canceling(obj, params, x, y, 1.0, epochs=30, lr=0.5, lower=0.1,
-                                    upper=0.6, clip_to_data=clip_to_data)
-    lo, hi = (x.amin(0), x.amax(0)) if clip_to_data else (torch.tensor(0.1), torch.tensor(0.6))
+    poisoner = poisoners.make(name, epochs=30, lr=0.5)
+    return x, poisoner.poison(obj, params, params, x, y, 1.0, 0.1, 0.6, 0)
+
+
+def test_projection_keeps_poisons_in_the_box(or_set, flipped_or_target) -> None:
+    x, result = _boxed(or_set, flipped_or_target, "gc")
+    assert float(result.x.min()) >= 0.1 and float(result.x.max()) <= 0.6
+    assert len(result.curve) == 31
+
+
+@pytest.mark.uses("gc-c")
+@pytest.mark.parametrize("name", ["gc-c"])
+def test_clipped_variant_stays_in_the_clean_range(or_set, flipped_or_target, name) -> None:
+    x, result = _boxed(or_set, flipped_or_target, name)
+    lo, hi = x.amin(0), x.amax(0)
     assert bool((result.x >= lo).all() and (result.x <= hi).all())
     assert len(result.curve) == 31
 
@@ -114,12 +126,13 @@ def test_tight_label_share_cancels_the_bias_gradient() -> None:
     assert gcm.tight_label_share(5.0, 0.1) == 1.0
 
 
-@pytest.mark.parametrize("eps_d", [0.0, -0.1, 1e3 + 1, float("nan"), float("inf")])
+@pytest.mark.parametrize("eps_d", [0.0, -0.1, 1e3 + 1, float("nan"), float("inf")],
+                         ids=["zero", "negative", "over-cap", "undefined", "unbounded"])
 def test_fraction_out_of_range_names_eps_d(eps_d) -> None:
     with pytest.raises(gcm.PoisonError, match="eps_d"):
         gcm.poison_count(100, eps_d)
 
 
-def test_nan_poisons_are_refused() -> None:
+def test_non_finite_poisons_are_refused() -> None:
     with pytest.raises(gcm.PoisonError, match="poisons"):
         gcm.Poisons(torch.tensor([[float("nan")]]), torch.tensor([1.0]))
