@@ -1,6 +1,16 @@
 """Data-poisoning track (seeds 001 and 002): victims retrained on clean + poison data.
 
-Importing the package registers its poisoners, targets and sanitizers in :mod:`bench.registry`.
+Importing the package registers its data sets, victims, poisoners, targets and sanitizers in
+:mod:`bench.registry` and the ``retrain`` protocol.
 """
 
-from bench.poisoning import gradient_canceling, matching, sanitizers, targets  # noqa: F401
+from bench.poisoning import (  # noqa: F401
+    baselines,
+    data,
+    gradient_canceling,
+    matching,
+    protocol,
+    sanitizers,
+    targets,
+    victims,
+)

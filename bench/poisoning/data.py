@@ -1,15 +1,19 @@
 """Data sets of the data-poisoning track (seed 002 §5 and App. C; seed 001 §5), float64 arrays.
 
-- ``or2d``: the 2-D OR set, 4 corners of the unit square x 50 copies + N(0, sigma^2) noise
+Each is registered in the shared :data:`bench.registry.datasets` kind (tag ``poisoning``) under the
+name in brackets, so grids and ``pytest -k`` use one name per data set.
+
+- ``or2d`` [or2d]: the 2-D OR set, 4 corners of the unit square x 50 copies + N(0, sigma^2) noise
   (sigma = 0.1; not given in the paper), labels OR(x1, x2) in ±1; the test set is a second draw.
-- ``gauss10``: ``sklearn.datasets.make_classification`` with 1,000 x 10 (other arguments
-  default), labels ±1, split 800 / 200.
-- ``lsq2d``: 2-D Gaussian inputs, ``y = <w*, x> + b* + N(0, 0.1^2)`` for least squares (C.4).
-- ``mnist8k``: real MNIST from the official test set (``shared/datasets/mnist-t10k`` above the
-  repository), pixels in [0, 1]: a seeded 8,000 / 2,000 train / test split;
+- ``gauss10`` [classification10d]: ``sklearn.datasets.make_classification`` with 1,000 x 10
+  (other arguments default), labels ±1, split 800 / 200.
+- ``lsq2d`` [lsq2d]: 2-D Gaussian inputs, ``y = <w*, x> + b* + N(0, 0.1^2)`` for least squares
+  (C.4).
+- ``mnist8k`` [mnist-tt]: real MNIST from the official test set (``shared/datasets/mnist-t10k``
+  above the repository), pixels in [0, 1]: a seeded 8,000 / 2,000 train / test split;
   ``validation_split`` cuts the 8,000 into 70 % / 30 % for tuning targets
   (seed 002 §5: the 30 % is never the test set).
-- ``mnist17``: the test set's 2,163 ones and sevens (labels 7 -> +1, 1 -> -1), split
+- ``mnist17`` [mnist17]: the test set's 2,163 ones and sevens (labels 7 -> +1, 1 -> -1), split
   deterministically 80 / 20 (seed 001 used 13,007 training digits, which are not available).
 
 Every data set is deterministic from its seed and refuses a training set with one class.
@@ -23,7 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.data.base import DatasetUnavailable
 from bench.data.idx import read_idx
+from bench.registry import datasets
 
 TASKS = ("binary", "multiclass", "regression")
 
@@ -37,11 +43,16 @@ def shared_mnist_folder() -> Path:
         candidate = parent / "shared" / "datasets" / "mnist-t10k"
         if candidate.is_dir():
             return candidate
-    raise DataError("no shared/datasets/mnist-t10k above the repository; set BYZBENCH_MNIST_T10K")
+    raise MnistMissing("no shared/datasets/mnist-t10k above the repository; set "
+                       "BYZBENCH_MNIST_T10K")
 
 
 class DataError(ValueError):
     """A data set that cannot be used (one class, wrong shapes, missing files)."""
+
+
+class MnistMissing(DataError, DatasetUnavailable):
+    """The MNIST test files are not on disk (cases needing them skip with this reason)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,7 @@ def or_points(seed: int, copies: int = 50, sigma: float = 0.1) -> tuple[np.ndarr
     return x + np.random.default_rng(seed).normal(scale=sigma, size=x.shape), y
 
 
+@datasets.register("or2d", tags={"poisoning", "synthetic"})
 def or2d(seed: int = 0, sigma: float = 0.1) -> PoisonData:
     """The 2-D OR set: 4 x 50 noisy corners, OR labels in ±1 (seed 002 §5, Fig. 1)."""
     x, y = or_points(seed, sigma=sigma)
@@ -96,6 +108,7 @@ def or2d(seed: int = 0, sigma: float = 0.1) -> PoisonData:
     return PoisonData("or2d", x, y, xt, yt, "binary")
 
 
+@datasets.register("classification10d", tags={"poisoning", "synthetic"})
 def gauss10(seed: int = 0) -> PoisonData:
     """``make_classification(1000, 10)`` with labels ±1, split 800 / 200 (seed 002 Fig. 2)."""
     from sklearn.datasets import make_classification
@@ -105,6 +118,7 @@ def gauss10(seed: int = 0) -> PoisonData:
     return PoisonData("gauss10", x[:800], y[:800], x[800:], y[800:], "binary")
 
 
+@datasets.register("lsq2d", tags={"poisoning", "synthetic", "regression"})
 def lsq2d(seed: int = 0, n: int = 200) -> PoisonData:
     """2-D Gaussian least-squares data ``y = x . (1, -2) + 0.5 + noise`` (seed 002 App. C.4)."""
     rng = np.random.default_rng(seed)
@@ -119,11 +133,12 @@ def mnist_test_digits(folder: Path | None = None) -> tuple[np.ndarray, np.ndarra
     images, labels = folder / "t10k-images-idx3-ubyte.gz", folder / "t10k-labels-idx1-ubyte.gz"
     for path in (images, labels):
         if not path.exists():
-            raise DataError(f"MNIST test file missing: {path}")
+            raise MnistMissing(f"MNIST test file missing: {path}")
     x = read_idx(images).numpy().reshape(-1, 784).astype(np.float64) / 255.0
     return x, read_idx(labels).numpy().astype(np.int64)
 
 
+@datasets.register("mnist-tt", tags={"poisoning", "image"})
 def mnist8k(seed: int = 0, folder: Path | None = None) -> PoisonData:
     """Real MNIST, 10 classes: a seeded 8,000 / 2,000 split of the official test set."""
     x, y = mnist_test_digits(folder)
@@ -132,6 +147,7 @@ def mnist8k(seed: int = 0, folder: Path | None = None) -> PoisonData:
     return PoisonData("mnist8k", x[tr], y[tr], x[te], y[te], "multiclass", 0.0, 1.0)
 
 
+@datasets.register("mnist17", tags={"poisoning", "image"})
 def mnist17(seed: int = 0, folder: Path | None = None) -> PoisonData:
     """MNIST 1 vs 7 from the test set (2,163 digits), 7 -> +1, split 80 / 20 by seed."""
     x, y = mnist_test_digits(folder)

@@ -195,6 +195,7 @@ class GradientCanceling:
     momentum: float = 0.9
     labels: str = "clean"
     clip_to_data: ClassVar[bool] = False
+    curve_name: ClassVar[str] = "mixture_grad_norm"
 
     def __post_init__(self) -> None:
         if self.labels not in LABEL_RULES:
@@ -225,3 +226,30 @@ class ClippedGradientCanceling(GradientCanceling):
     """GC-c (seed 002 §5.4): gradient canceling with poisons clipped to the clean data range."""
 
     clip_to_data: ClassVar[bool] = True
+
+
+@poisoners.register("lsq-exact", tags={"model-targeted", "closed-form"})
+@dataclass(frozen=True)
+class ExactLeastSquares:
+    """Least-squares canceling in closed form (seed 002 Example 1): ``n_p`` copies of one point.
+
+    With ``eps_d = n_p / n`` exactly, :func:`least_squares_poison` gives the point whose copies
+    make the target stationary, so retraining lands on it for any ``eps_d > 0``.  The curve holds
+    ``||g(chi)||`` at the target before and after adding the copies.
+    """
+
+    curve_name: ClassVar[str] = "mixture_grad_norm"
+
+    def poison(self, objective: Objective, target: ParamDict, clean: ParamDict, x: Tensor,
+               y: Tensor, eps_d: float, lower: float | None, upper: float | None,
+               seed: int) -> Poisons:
+        if objective.loss != "squared":
+            raise PoisonError("lsq-exact needs a least-squares victim, got loss "
+                              f"{objective.loss!r}")
+        n = x.shape[0]
+        count = poison_count(n, eps_d)
+        gradient = objective.gradient(target, x, y)
+        x_p, y_p = least_squares_poison(gradient, target, count / n, objective.c_r)
+        zs, labels = x_p.repeat(count, 1), y_p.repeat(count)
+        after = objective.gradient(target, torch.cat([x, zs]), torch.cat([y, labels]))
+        return Poisons(zs, labels, [float(gradient.norm()), float(after.norm())])

@@ -18,6 +18,7 @@ anywhere in particular.  Optimiser as GC: SGD-momentum, cosine schedule, box pro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -88,6 +89,7 @@ class GradientMatching:
     epochs: int = 1000
     lr: float = 0.5
     momentum: float = 0.9
+    curve_name: ClassVar[str] = "cosine_dissimilarity"
 
     def poison(self, objective: Objective, target: ParamDict, clean: ParamDict, x: Tensor,
                y: Tensor, eps_d: float, lower: float | None, upper: float | None,

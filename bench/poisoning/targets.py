@@ -181,3 +181,24 @@ class FlippedLabels:
         key = ("flipped", self.rate, seed, repr(victim), fingerprint(x, y))
         xs, ys = x.detach().cpu().numpy(), y.detach().cpu().numpy()
         return cached(key, lambda: params_to_torch(label_flip(victim, xs, ys, self.rate, seed)))
+
+
+@targets.register("pinned", tags={"supplied"})
+@dataclass(frozen=True)
+class PinnedModel:
+    """A target given by its parameters (seed 002 Fig. 1's hand-set OR targets): ``w``, ``b``.
+
+    ``w`` is a flat list reshaped to the victim's weight shape; checked by :func:`supplied`.
+    """
+
+    w: tuple[float, ...]
+    b: float | tuple[float, ...]
+
+    def build(self, objective: Objective, clean: ParamDict, x: Tensor, y: Tensor,
+              victim: ConvexVictim | None, seed: int) -> ParamDict:
+        w = torch.as_tensor(self.w, dtype=clean["w"].dtype)
+        b = torch.as_tensor(self.b, dtype=clean["b"].dtype)
+        if w.numel() != clean["w"].numel():
+            raise TargetError(f"pinned target w has {w.numel()} entries, the victim's weight "
+                              f"has shape {tuple(clean['w'].shape)}")
+        return supplied(clean, {"w": w.reshape(clean["w"].shape), "b": b.reshape(clean["b"].shape)})
