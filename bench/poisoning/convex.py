@@ -315,8 +315,10 @@ class HingeVictim(ConvexVictim):
     def _solve(self, X: np.ndarray, y: np.ndarray, c: np.ndarray,
                init: Params | None) -> Params:
         Xm, ym, cm = hinge.merge_duplicates(X, y, c)
-        x0 = init.vector() if init is not None else np.zeros(X.shape[1] + 1)
-        w, b = hinge.solve(Xm, ym, cm, self.c_r, x0, max_iter=self.max_iter)
+        try:
+            w, b = hinge.solve(Xm, ym, cm, self.c_r, None if init is None else init.vector())
+        except RuntimeError as err:
+            raise NotConverged(self.name, float("inf"), self.tol) from err
         return Params(w=w, b=np.asarray(b))
 
 

@@ -9,9 +9,9 @@ m_i < 1, alpha_i = 0 where m_i > 1, alpha_i in [0, c_i] where m_i = 1, and
 
     C_R w = sum_i alpha_i y_i x_i,      sum_i alpha_i y_i = 0.
 
-:func:`solve` finds such a point exactly: a quadratically smoothed hinge (L-BFGS) gives the
-active sets, then the KKT linear system is solved for the margin set M and the sets are
-corrected until consistent (a primal active-set method).  :func:`subgradient_residual` is the
+:func:`solve` finds such a point exactly: starting sets come from a warm start or from libsvm's
+dual solution at a loose tolerance, then the KKT linear system is solved for the margin set M
+and the sets are corrected, one worst violator at a time, until consistent (active-set method).  :func:`subgradient_residual` is the
 solver-independent certificate: the distance from 0 to dF at (w, b), computed by bounded least
 squares over the margin points' alpha; the victim's fit requires it to be <= tol.
 """
@@ -19,7 +19,7 @@ squares over the margin points' alpha; the victim's fit requires it to be <= tol
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import lsq_linear, minimize
+from scipy.optimize import lsq_linear
 
 MARGIN_TOL = 1e-9  # |m - 1| below this counts as "on the margin" in the certificate
 
@@ -36,28 +36,8 @@ def subgradient_residual(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float
         return float(np.linalg.norm(r))
     B = np.vstack([(X[tie] * y[tie, None]).T, y[tie][None, :]])
     hi = c[tie]
-    fit = lsq_linear(B, r, bounds=(np.zeros_like(hi), hi), tol=1e-14, lsmr_tol="auto")
+    fit = lsq_linear(B, r, bounds=(np.zeros_like(hi), hi), method="bvls", tol=1e-15)
     return float(np.linalg.norm(r - B @ fit.x))
-
-
-def _smoothed_start(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float,
-                    x0: np.ndarray, delta: float, max_iter: int) -> np.ndarray:
-    """L-BFGS on the Huber-smoothed hinge (quadratic on 1-delta < m < 1)."""
-
-    def fun(v: np.ndarray) -> tuple[float, np.ndarray]:
-        w, b = v[:-1], v[-1]
-        m = y * (X @ w + b)
-        u = 1.0 - m
-        lin = u >= delta
-        quad = (u > 0) & ~lin
-        loss = np.where(lin, u - delta / 2, np.where(quad, u**2 / (2 * delta), 0.0))
-        dl = np.where(lin, -1.0, np.where(quad, -u / delta, 0.0)) * c * y
-        g = np.concatenate([X.T @ dl + c_r * w, [dl.sum()]])
-        return float(c @ loss) + 0.5 * c_r * float(w @ w), g
-
-    res = minimize(fun, x0, jac=True, method="L-BFGS-B",
-                   options={"maxiter": max_iter, "maxcor": 30, "gtol": 1e-11, "ftol": 0.0})
-    return res.x
 
 
 def _kkt_solve(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float,
@@ -72,55 +52,88 @@ def _kkt_solve(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float,
     K[:k, k] = yt
     K[k, :k] = yt
     rhs = np.concatenate([1.0 - Z @ u / c_r, [-np.sum(c[active] * y[active])]])
-    try:
-        sol = np.linalg.solve(K, rhs)
-    except np.linalg.LinAlgError:
-        sol = np.linalg.lstsq(K, rhs, rcond=None)[0]
+    sol = np.linalg.lstsq(K, rhs, rcond=None)[0]
+    sol += np.linalg.lstsq(K, rhs - K @ sol, rcond=None)[0]      # one refinement step
     alpha = sol[:k]
     w = (u + Z.T @ alpha) / c_r
     return w, float(sol[k]), alpha
 
 
-def solve(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float, x0: np.ndarray,
-          max_iter: int = 2000, max_rounds: int = 200) -> tuple[np.ndarray, float]:
-    """Exact minimiser (w, b) of F: smoothed start, then active-set KKT solves."""
-    scale = float(np.max(c)) if len(c) else 1.0
-    v = _smoothed_start(X, y, c, c_r, x0, delta=1e-4, max_iter=max_iter)
-    m = y * (X @ v[:-1] + v[-1])
-    active = m < 1 - 1e-4
-    tie = (m >= 1 - 1e-4) & (m <= 1 + 1e-7)
-    if not tie.any():
-        tie[np.argmin(np.abs(m - 1))] = True
-        active &= ~tie
-    w, b = v[:-1], float(v[-1])
-    for rounds in range(max_rounds):
-        w, b, alpha = _kkt_solve(X, y, c, c_r, active, tie)
-        m = y * (X @ w + b)
-        idx = np.flatnonzero(tie)
-        tol = 1e-12
-        low = idx[alpha < -tol * scale]
-        high = idx[alpha > c[idx] * (1 + tol) + tol * scale]
-        a_bad = np.flatnonzero(active & (m > 1 + 1e-12))
-        i_bad = np.flatnonzero(~active & ~tie & (m < 1 - 1e-12))
-        if not (len(low) or len(high) or len(a_bad) or len(i_bad)):
-            break
-        if rounds >= max_rounds // 4:  # anti-cycling: move only the worst violator
-            scores = np.concatenate([-alpha[np.isin(idx, low)], alpha[np.isin(idx, high)]
-                                     - c[high], m[a_bad] - 1, 1 - m[i_bad]])
-            moves = np.concatenate([low, high, a_bad, i_bad])
-            pick = moves[np.argmax(scores)]
-            low, high = low[low == pick], high[high == pick]
-            a_bad, i_bad = a_bad[a_bad == pick], i_bad[i_bad == pick]
-        tie[low] = False
-        tie[high] = False
-        active[high] = True
-        active[a_bad] = False
-        tie[a_bad] = True
-        tie[i_bad] = True
+def _violations(X: np.ndarray, y: np.ndarray, c: np.ndarray, active: np.ndarray,
+                tie: np.ndarray, w: np.ndarray, b: float, alpha: np.ndarray) -> tuple[int, float]:
+    """The worst KKT violation of the current sets: (index, size); size <= 0 means none."""
+    m = y * (X @ w + b)
+    idx = np.flatnonzero(tie)
+    gaps = np.full(len(y), -np.inf)
+    gaps[idx] = np.maximum(-alpha, alpha - c[idx]) / c[idx]        # alpha outside [0, c_i]
+    gaps[active] = m[active] - 1                                     # active but margin > 1
+    free = ~active & ~tie
+    gaps[free] = 1 - m[free]                                         # inactive but margin < 1
+    worst = int(np.argmax(gaps))
+    return worst, float(gaps[worst])
+
+
+def _active_set(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float, active: np.ndarray,
+                tie: np.ndarray, rounds: int) -> tuple[np.ndarray, float] | None:
+    """Correct the sets one worst violator at a time; None if still inconsistent."""
+    active, tie = active.copy(), tie.copy()
+    for _ in range(rounds):
         if not tie.any():
-            tie[np.argmin(np.abs(m - 1))] = True
-            active &= ~tie
-    return w, b
+            return None
+        w, b, alpha = _kkt_solve(X, y, c, c_r, active, tie)
+        i, gap = _violations(X, y, c, active, tie, w, b, alpha)
+        if gap <= 1e-12:
+            return w, b
+        if tie[i]:
+            active[i] = alpha[np.searchsorted(np.flatnonzero(tie), i)] > c[i]
+            tie[i] = False
+        else:
+            active[i] = False
+            tie[i] = True
+    return None
+
+
+def _libsvm_sets(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float,
+                 tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Active / tie sets from libsvm's dual solution (sklearn ``SVC``, linear kernel).
+
+    libsvm minimises 1/2 ||w||^2 + sum_i C v_i xi_i; with C v_i = c_i / C_R this is F / C_R, and
+    our alpha (C_R w = sum alpha_i y_i x_i) is C_R times libsvm's.
+    """
+    from sklearn.svm import SVC
+
+    n = len(y)
+    svc = SVC(kernel="linear", C=1.0 / (n * c_r), tol=tol, cache_size=1000)
+    svc.fit(X, y, sample_weight=c * n)
+    alpha = np.zeros(n)
+    alpha[svc.support_] = np.abs(svc.dual_coef_.ravel()) * c_r
+    active = alpha >= c * (1 - 1e-8)
+    return active, (alpha > c * 1e-8) & ~active
+
+
+def solve(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float,
+          x0: np.ndarray | None = None, rounds: int = 60) -> tuple[np.ndarray, float]:
+    """Exact minimiser (w, b) of F by active-set KKT solves.
+
+    The sets start from the warm start ``x0`` (margins < 1 active, within 1e-9 of 1 tied) and,
+    if that does not become consistent within ``rounds`` single moves, from libsvm's dual
+    solution at tolerance 1e-6, then 1e-10.  Raises RuntimeError if neither gives a consistent KKT point.
+    """
+    if x0 is not None:
+        m = y * (X @ x0[:-1] + x0[-1])
+        tie = np.abs(m - 1) <= 1e-9
+        if tie.any():
+            found = _active_set(X, y, c, c_r, m < 1 - 1e-9, tie, rounds)
+            if found is not None:
+                return found
+    for tol in (1e-6, 1e-10):
+        active, tie = _libsvm_sets(X, y, c, c_r, tol)
+        if not tie.any():
+            tie[np.argmax(~active)] = True
+        found = _active_set(X, y, c, c_r, active & ~tie, tie, 4 * rounds)
+        if found is not None:
+            return found
+    raise RuntimeError("hinge active-set solve did not reach a consistent KKT point")
 
 
 def merge_duplicates(X: np.ndarray, y: np.ndarray,
