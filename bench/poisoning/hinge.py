@@ -11,8 +11,9 @@ m_i < 1, alpha_i = 0 where m_i > 1, alpha_i in [0, c_i] where m_i = 1, and
 
 :func:`solve` finds such a point exactly: starting sets come from a warm start or from libsvm's
 dual solution at a loose tolerance, then the KKT linear system is solved for the margin set M
-and the sets are corrected, one worst violator at a time, until consistent (active-set method).  :func:`subgradient_residual` is the
-solver-independent certificate: the distance from 0 to dF at (w, b), computed by bounded least
+and the sets are corrected, one worst violator at a time, until consistent (active-set method).
+:func:`subgradient_residual` is the solver-independent certificate: the distance from 0 to dF
+at (w, b), computed by bounded least
 squares over the margin points' alpha; the victim's fit requires it to be <= tol.
 """
 
@@ -117,7 +118,8 @@ def solve(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float,
 
     The sets start from the warm start ``x0`` (margins < 1 active, within 1e-9 of 1 tied) and,
     if that does not become consistent within ``rounds`` single moves, from libsvm's dual
-    solution at tolerance 1e-6, then 1e-10.  Raises RuntimeError if neither gives a consistent KKT point.
+    solution at tolerance 1e-6, then 1e-10.
+    Raises RuntimeError if none gives a consistent KKT point.
     """
     if x0 is not None:
         m = y * (X @ x0[:-1] + x0[-1])
