@@ -61,8 +61,12 @@ def _kkt_solve(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float,
 
 
 def _violations(X: np.ndarray, y: np.ndarray, c: np.ndarray, active: np.ndarray,
-                tie: np.ndarray, w: np.ndarray, b: float, alpha: np.ndarray) -> tuple[int, float]:
-    """The worst KKT violation of the current sets: (index, size); size <= 0 means none."""
+                tie: np.ndarray, w: np.ndarray, b: float, alpha: np.ndarray,
+                bland: bool) -> tuple[int, float]:
+    """A KKT violation of the current sets: (index, size); size <= 1e-12 means none.
+
+    The worst one, or with ``bland`` the lowest-index one (Bland's anti-cycling rule).
+    """
     m = y * (X @ w + b)
     idx = np.flatnonzero(tie)
     gaps = np.full(len(y), -np.inf)
@@ -70,21 +74,35 @@ def _violations(X: np.ndarray, y: np.ndarray, c: np.ndarray, active: np.ndarray,
     gaps[active] = m[active] - 1                                     # active but margin > 1
     free = ~active & ~tie
     gaps[free] = 1 - m[free]                                         # inactive but margin < 1
-    worst = int(np.argmax(gaps))
+    if bland:
+        bad = np.flatnonzero(gaps > 1e-12)
+        worst = int(bad[0]) if len(bad) else int(np.argmax(gaps))
+    else:
+        worst = int(np.argmax(gaps))
     return worst, float(gaps[worst])
+
+
+def _margins_consistent(X: np.ndarray, y: np.ndarray, active: np.ndarray, tie: np.ndarray,
+                        w: np.ndarray, b: float) -> bool:
+    m = y * (X @ w + b)
+    free = ~active & ~tie
+    return bool(np.all(m[active] <= 1 + 1e-12) and np.all(m[free] >= 1 - 1e-12))
 
 
 def _active_set(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float, active: np.ndarray,
                 tie: np.ndarray, rounds: int) -> tuple[np.ndarray, float] | None:
     """Correct the sets one worst violator at a time; None if still inconsistent."""
     active, tie = active.copy(), tie.copy()
-    for _ in range(rounds):
+    for step in range(rounds):
         if not tie.any():
             return None
         w, b, alpha = _kkt_solve(X, y, c, c_r, active, tie)
-        i, gap = _violations(X, y, c, active, tie, w, b, alpha)
+        i, gap = _violations(X, y, c, active, tie, w, b, alpha, bland=step >= rounds // 4)
         if gap <= 1e-12:
             return w, b
+        if tie[i] and _margins_consistent(X, y, active, tie, w, b) and (
+                subgradient_residual(X, y, c, c_r, w, b) <= 1e-11):
+            return w, b                      # alpha is not unique: a feasible one exists
         if tie[i]:
             active[i] = alpha[np.searchsorted(np.flatnonzero(tie), i)] > c[i]
             tie[i] = False
@@ -112,14 +130,25 @@ def _libsvm_sets(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float,
     return active, (alpha > c * 1e-8) & ~active
 
 
+def _libsvm_primal(X: np.ndarray, y: np.ndarray, c: np.ndarray,
+                   c_r: float) -> tuple[np.ndarray, float]:
+    """libsvm's own (w, b) at tolerance 1e-12: the last resort on degenerate sets."""
+    from sklearn.svm import SVC
+
+    n = len(y)
+    svc = SVC(kernel="linear", C=1.0 / (n * c_r), tol=1e-12, cache_size=1000)
+    svc.fit(X, y, sample_weight=c * n)
+    return svc.coef_.ravel().copy(), float(svc.intercept_[0])
+
+
 def solve(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float,
           x0: np.ndarray | None = None, rounds: int = 60) -> tuple[np.ndarray, float]:
     """Exact minimiser (w, b) of F by active-set KKT solves.
 
     The sets start from the warm start ``x0`` (margins < 1 active, within 1e-9 of 1 tied) and,
     if that does not become consistent within ``rounds`` single moves, from libsvm's dual
-    solution at tolerance 1e-6, then 1e-10.
-    Raises RuntimeError if none gives a consistent KKT point.
+    solution at tolerance 1e-6, then 1e-12; on degenerate sets where none becomes consistent,
+    libsvm's own solution at 1e-12 is returned (the caller's certificate decides).
     """
     if x0 is not None:
         m = y * (X @ x0[:-1] + x0[-1])
@@ -128,14 +157,14 @@ def solve(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float,
             found = _active_set(X, y, c, c_r, m < 1 - 1e-9, tie, rounds)
             if found is not None:
                 return found
-    for tol in (1e-6, 1e-10):
+    for tol in (1e-6, 1e-12):
         active, tie = _libsvm_sets(X, y, c, c_r, tol)
         if not tie.any():
             tie[np.argmax(~active)] = True
         found = _active_set(X, y, c, c_r, active & ~tie, tie, 4 * rounds)
         if found is not None:
             return found
-    raise RuntimeError("hinge active-set solve did not reach a consistent KKT point")
+    return _libsvm_primal(X, y, c, c_r)
 
 
 def merge_duplicates(X: np.ndarray, y: np.ndarray,
