@@ -131,7 +131,7 @@ def test_softmax_agrees_with_sklearn() -> None:
     assert np.allclose(np.exp(victim.log_probs(params, X)), ref.predict_proba(X), atol=1e-6)
 
 
-def test_objective_is_weighted_mean_loss_plus_scaled_regularizer() -> None:
+def test_objective_is_weighted_average_loss_plus_scaled_regularizer() -> None:
     X, y = np.array([[1.0, 0.0], [0.0, 2.0]]), np.array([1.0, -1.0])
     params = Params(w=np.array([0.5, 0.25]), b=np.asarray(0.1))
     # scores 0.6 and 0.6: hinge losses 1 - 0.6 = 0.4 and 1 + 0.6 = 1.6; weights 3:1 -> 3/4, 1/4;

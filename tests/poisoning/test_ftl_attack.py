@@ -52,7 +52,7 @@ def test_lower_bound_below_poisons_that_induce_the_target_exactly(hinge_run) -> 
     assert again.lower_bound <= result.poisons
 
 
-def test_iterate_equals_ftl_sum_form_retraining(hinge_run) -> None:
+def test_iterate_equals_ftl_sum_form_refit(hinge_run) -> None:
     # theta_i = argmin L(D_c u D_p^{i-1}) + (N + i - 1) C_R R: minimised here in the sum form
     # (logistic loss, so a smooth independent solve) and compared with Algorithm 1's iterate.
     X, y = box_set()
@@ -134,7 +134,7 @@ def test_bad_attack_input_is_rejected(bad: dict, match: str) -> None:
                                  **kwargs)
 
 
-def test_z_is_none_for_a_non_positive_denominator() -> None:
+def test_z_is_absent_for_a_non_positive_denominator() -> None:
     X, y = box_set()
     victim = HingeVictim(HINGE_C_R)
     theta = victim.fit(X, y)
