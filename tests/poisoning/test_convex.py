@@ -40,7 +40,7 @@ def victim_and_labels(kind: str) -> tuple[object, np.ndarray, np.ndarray]:
     return SoftmaxVictim(3, C_R), X, labels
 
 
-KINDS = ["hinge", "logistic", "squared", "softmax"]
+KINDS = ["hinge", "logistic", "squared", "multiclass"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -57,7 +57,7 @@ def test_fit_is_bitwise_deterministic_and_warm_start_agrees(kind: str) -> None:
     assert np.array_equal(a.vector(), b.vector())
     start = Params(w=a.w + 0.3, b=a.b - 0.2)
     warm = victim.fit(X, y, init=start)
-    if kind == "softmax":  # the bias is only defined up to a common shift
+    if kind == "multiclass":  # the bias is only defined up to a common shift
         assert np.allclose(victim.log_probs(warm, X), victim.log_probs(a, X), atol=1e-7)
     else:
         assert np.allclose(warm.vector(), a.vector(), atol=1e-6)
@@ -124,7 +124,7 @@ def test_squared_agrees_with_sklearn_ridge() -> None:
     assert float(params.b) == pytest.approx(float(ref.intercept_), abs=1e-10)
 
 
-def test_softmax_agrees_with_sklearn() -> None:
+def test_multiclass_agrees_with_sklearn() -> None:
     victim, X, y = victim_and_labels("softmax")
     ref = LogisticRegression(C=1 / (len(X) * C_R), tol=1e-12, max_iter=100_000).fit(X, y)
     params = victim.fit(X, y)

@@ -111,7 +111,7 @@ def test_adam_maximum_close_to_grid_maximum_for_logistic() -> None:
     assert not found.exact
 
 
-def test_two_copies_halve_the_retrains() -> None:
+def test_two_copies_halve_the_refits() -> None:
     X, y = box_set()
     victim = HingeVictim(HINGE_C_R)
     target = Params(w=np.array([-2.0, 3.0]), b=np.asarray(-0.5))
