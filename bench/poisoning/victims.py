@@ -8,7 +8,7 @@ The convex victims wrap :mod:`bench.poisoning.convex` (seed 001 eq. (1) scaling,
 until the optimality residual is <= ``tol``, 1e-8 by default, well under the issue's 1e-6):
 
 - ``logreg``: binary logistic regression, ``tau = (A + rho) / (W(1/e) - rho)``;
-- ``softmaxreg``: multiclass logistic regression, ``tau(2)`` from the logits as the paper's
+- ``multinomial``: multiclass logistic regression, ``tau(2)`` from the logits as the paper's
   tables report it (``tau(c)`` with ``c = 2`` in ``W((c - 1)/e)``);
 - ``svm``: linear SVM (hinge, exact active-set solve), ``a = -1``;
 - ``leastsq``: least squares (ridge on ``w``, free bias), ``tau = 0`` (seed 002 Example 1).
@@ -150,11 +150,11 @@ class SvmVictim(MarginVictim):
         super().__init__(HingeVictim(c_r=c_r, tol=tol))
 
 
-@victims.register("softmaxreg", tags={"convex", "multiclass"})
-class SoftmaxRegVictim(LinearVictim):
+@victims.register("multinomial", tags={"convex", "multiclass"})
+class MultinomialVictim(LinearVictim):
     """Multiclass logistic regression (seed 002 Theorem 3), ``tau(2)`` from the logits."""
 
-    name = "softmaxreg"
+    name = "multinomial"
     loss = "softmax"
     task = "multiclass"
 
