@@ -6,9 +6,11 @@ Importing the package registers its data sets, victims, poisoners, targets and s
 
 from bench.poisoning import (  # noqa: F401
     baselines,
+    box2d,
     data,
     gradient_canceling,
     matching,
+    model_targeted,
     protocol,
     sanitizers,
     targets,

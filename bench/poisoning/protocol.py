@@ -72,6 +72,21 @@ RETRAIN_METRICS = (
     MetricSpec("test_size", "count", None, "test-set size"),
 )
 
+# --- Attack-reported metrics (seed 001 attacks, issue 12) ------------------------------------
+# A poisoner whose Poisons carry a ``metrics`` dict (bench.poisoning.model_targeted's
+# ReportedPoisons) reports these; for every other attack they are None.
+ATTACK_METRICS = (
+    MetricSpec("lower_bound", "count", None,
+               "seed 001 Theorem 2: certified poisons needed (exact line 4 only)"),
+    MetricSpec("lower_bound_ratio", "ratio", None, "lower_bound / poisons, in (0, 1]"),
+    MetricSpec("attack_retrains", "count", False, "victim retrains inside the attack"),
+    MetricSpec("max_loss_difference", "loss", False,
+               "seed 001 Def. 1: max_(x,y) l(theta_atk) - l(theta_p) at the attack's end"),
+    MetricSpec("epsilon_reached", "flag", None, "1 if the attack stopped epsilon-close"),
+    MetricSpec("seconds_per_retrain", "s", False, "attack seconds per retrain"),
+)
+RETRAIN_METRICS = RETRAIN_METRICS + ATTACK_METRICS
+
 
 def load_poison_data(spec: Component, seed: int) -> PoisonData:
     """The data set ``spec`` names, drawn with ``seed`` (its own ``seed`` parameter wins)."""
@@ -207,6 +222,8 @@ class RetrainProtocol(Protocol):
             "recovery": recovery,
             "test_size": float(len(data.y_test)),
         }
+        reported = getattr(poisons, "metrics", {})  # seed 001 attacks (ATTACK_METRICS)
+        metrics.update({m.name: reported.get(m.name) for m in ATTACK_METRICS})
         curves = {attack.curve_name: list(poisons.curve)} if poisons.curve else {}
         return Outcome(metrics=metrics, curves=curves, phases=clock.phases,
                        counters={"retrains": 2 + (recovery is not None)},
