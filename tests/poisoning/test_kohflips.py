@@ -14,7 +14,7 @@ from bench.poisoning.objective import linear_objective, params_to_torch
 pytestmark = pytest.mark.uses("kohflips")
 
 
-def test_poisons_are_the_repeated_flips_and_retraining_lands_on_the_target() -> None:
+def test_poisons_are_the_repeated_flips_and_refitting_lands_on_the_target() -> None:
     data = box2d(0, n=60)
     victim = HingeVictim(0.09)
     x, y = torch.as_tensor(data.x_train), torch.as_tensor(data.y_train)
