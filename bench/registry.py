@@ -1,7 +1,8 @@
 """Name -> factory registries for every kind of pluggable component.
 
 Each kind (aggregators, pre-aggregators, attacks, datasets, models, partitioners, protocols, and
-personalized FL's regularizers, strategic-user attacks, user datasets and local models) has one
+the tracks' own kinds: personalized FL's regularizers, strategic-user attacks, user datasets and
+local models; data poisoning's poisoners, targets, sanitizers and victims; ...) has one
 :class:`Registry`.  Components register under a short lowercase name with a decorator::
 
     @aggregators.register("cc", tags={"stateful"})
@@ -169,6 +170,10 @@ regularizers: Registry = Registry("regularizer")
 pfl_attacks: Registry = Registry("pfl attack")
 pfl_datasets: Registry = Registry("pfl dataset")
 pfl_models: Registry = Registry("pfl model")
+poisoners: Registry = Registry("poisoner")
+targets: Registry = Registry("target")
+sanitizers: Registry = Registry("sanitizer")
+victims: Registry = Registry("victim")
 
 ALL: dict[str, Registry] = {
     "aggregators": aggregators,
@@ -183,6 +188,10 @@ ALL: dict[str, Registry] = {
     "pfl_attacks": pfl_attacks,
     "pfl_datasets": pfl_datasets,
     "pfl_models": pfl_models,
+    "poisoners": poisoners,
+    "targets": targets,
+    "sanitizers": sanitizers,
+    "victims": victims,
 }
 
 

@@ -57,7 +57,9 @@ class CaseResult:
         """What the summary shows: the test's own value, else the median primary metric (%)."""
         if self.shown is not None:
             return self.shown
-        return statistics.median(100 * (r.metrics.primary_value or 0.0) for r in self.records)
+        metrics = self.records[0].metrics
+        scale = 100 if metrics.units.get(metrics.primary) == "fraction" else 1
+        return statistics.median(scale * (r.metrics.primary_value or 0.0) for r in self.records)
 
     @property
     def name(self) -> str:

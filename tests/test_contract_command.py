@@ -8,14 +8,14 @@ from bench.cli import main
 
 
 @pytest.mark.uses("cc")
-def test_conforming_rule_passes_every_check(capsys) -> None:
+def test_cc_passes_every_check(capsys) -> None:
     assert main(["check-aggregator", "cc", "--param", "tau=1.0"]) == 0
     out = capsys.readouterr().out
     assert "conforms" in out and "FAIL" not in out and out.count("PASS") == 8
 
 
 @pytest.mark.uses("mean")
-def test_plain_average_fails_the_non_finite_checks(capsys) -> None:
+def test_mean_fails_the_non_finite_checks(capsys) -> None:
     assert main(["check-aggregator", "bench.aggregators.mean:Mean"]) == 1
     out = capsys.readouterr().out
     assert "does NOT conform" in out and out.count("FAIL") == 3
