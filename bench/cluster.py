@@ -156,12 +156,13 @@ class RayBackend:
 
     def _connect(self, ray: Any) -> bool:
         """Connect (or start a local Ray); True when this call did, so it must disconnect."""
+        if self.address is not None:
+            check_reachable(self.address)
         if ray.is_initialized():
             return False
         if self.address is None:
             start_local_ray((self.workers or 1) * self.cpus_per_run)
             return True
-        check_reachable(self.address)
         try:
             ray.init(address=self.address, log_to_driver=False)
         except ConnectionError as err:
@@ -207,6 +208,6 @@ class RayBackend:
             cause = err.cause if err.cause is not None else err
             return JobResult(job, error=f"{type(cause).__name__}: {cause}")
         except ray.exceptions.RayError as err:
-            return JobResult(job, error=f"worker died {self.retries + 1} times "
-                                        f"(--retries {self.retries}): {type(err).__name__}: "
+            return JobResult(job, error=f"its worker died and --retries {self.retries} were "
+                                        f"used up: {type(err).__name__}: "
                                         f"{str(err).strip().splitlines()[0]}")
