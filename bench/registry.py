@@ -1,7 +1,8 @@
 """Name -> factory registries for every kind of pluggable component.
 
-Each kind (aggregators, pre-aggregators, attacks, datasets, models, partitioners, protocols) has
-one :class:`Registry`.  Components register under a short lowercase name with a decorator::
+Each kind (aggregators, pre-aggregators, attacks, datasets, models, partitioners, protocols, and
+personalized FL's regularizers, strategic-user attacks, user datasets and local models) has one
+:class:`Registry`.  Components register under a short lowercase name with a decorator::
 
     @aggregators.register("cc", tags={"stateful"})
     class CenteredClipping(Aggregator): ...
@@ -149,6 +150,10 @@ models: Registry = Registry("model")
 partitioners: Registry = Registry("partitioner")
 protocols: Registry = Registry("protocol")
 engines: Registry = Registry("engine")
+regularizers: Registry = Registry("regularizer")
+pfl_attacks: Registry = Registry("pfl attack")
+pfl_datasets: Registry = Registry("pfl dataset")
+pfl_models: Registry = Registry("pfl model")
 
 ALL: dict[str, Registry] = {
     "aggregators": aggregators,
@@ -159,9 +164,17 @@ ALL: dict[str, Registry] = {
     "partitioners": partitioners,
     "protocols": protocols,
     "engines": engines,
+    "regularizers": regularizers,
+    "pfl_attacks": pfl_attacks,
+    "pfl_datasets": pfl_datasets,
+    "pfl_models": pfl_models,
 }
 
 
+#: kinds listed by ``byzbench list`` that never appear in test ids (a setting, not a component)
+NOT_IN_IDS = ("engines",)
+
+
 def component_names() -> list[str]:
-    """Every registered short name of every kind (what test ids are built from)."""
-    return sorted({n for reg in ALL.values() for n in reg.names()})
+    """Every registered short name of every kind that test ids are built from."""
+    return sorted({n for kind, reg in ALL.items() if kind not in NOT_IN_IDS for n in reg.names()})

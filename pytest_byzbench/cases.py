@@ -18,6 +18,7 @@ from bench.cases import CaseRunner, Verdict
 from bench.data.base import DatasetUnavailable
 from bench.fl.build import load_dataset
 from bench.grid import Case, load_grids
+from bench.registry import datasets
 from bench.run import Progress
 from pytest_byzbench.records import RECORD_PROPERTY
 
@@ -70,8 +71,13 @@ def skip_unless_runnable(case: Case, device: str) -> None:
     """Skip, with the reason, a case whose tier needs a GPU or whose dataset is absent."""
     if case.tier == "paper" and not device.startswith("cuda"):
         pytest.skip("paper tier needs a CUDA device; none is available here")
+    registry = case.protocol.slots["dataset"]
+    spec = case.scenario.dataset
     try:
-        load_dataset(case.scenario.dataset)
+        if registry is datasets:
+            load_dataset(spec)
+        else:  # another protocol's data kind: building it checks its files
+            registry.make(spec.name, **spec.params)
     except DatasetUnavailable as err:
         pytest.skip(str(err))
 
