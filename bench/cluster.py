@@ -200,14 +200,17 @@ class RayBackend:
                 ray.shutdown()
 
     def _collect(self, ray: Any, ref: Any, job: Job) -> JobResult:
-        """The task's result; a task that died ``retries + 1`` times or raised outside the
-        run becomes the job's error."""
+        """The task's result; a task whose worker died ``retries + 1`` times, that raised
+        outside the run, or that Ray could not run becomes the job's error."""
         try:
             return ray.get(ref)
         except ray.exceptions.RayTaskError as err:
             cause = err.cause if err.cause is not None else err
             return JobResult(job, error=f"{type(cause).__name__}: {cause}")
         except ray.exceptions.RayError as err:
-            return JobResult(job, error=f"its worker died and --retries {self.retries} were "
-                                        f"used up: {type(err).__name__}: "
-                                        f"{str(err).strip().splitlines()[0]}")
+            what = f"{type(err).__name__}: {str(err).strip().splitlines()[0]}"
+            died = (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
+                    ray.exceptions.OutOfMemoryError, ray.exceptions.LocalRayletDiedError)
+            if isinstance(err, died):
+                what = f"its worker died and --retries {self.retries} were used up: {what}"
+            return JobResult(job, error=what)
