@@ -73,10 +73,11 @@ def check_reachable(address: str, timeout: float = 5.0) -> None:
 
 
 def start_local_ray(num_cpus: float) -> None:
-    """Start a Ray instance on this machine for one run: ``num_cpus`` CPUs, GPUs as detected,
-    no dashboard."""
+    """Start a new Ray instance on this machine for one run: ``num_cpus`` CPUs, GPUs as
+    detected, no dashboard (``address="local"``: never join a cluster that ``ray start`` left
+    running here)."""
     ray = import_ray()
-    ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
+    ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
              logging_level=logging.WARNING)
 
 
