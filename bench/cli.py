@@ -67,14 +67,23 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
+def _finite_float(text: str, least: float, strict: bool) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+        value = float("nan")
+    if not (value > least if strict else value >= least) or value == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"expected a number {'>' if strict else '>='} {least:g}, got {text!r}")
     return value
+
+
+def _positive_float(text: str) -> float:
+    return _finite_float(text, 0.0, strict=True)
+
+
+def _non_negative_float(text: str) -> float:
+    return _finite_float(text, 0.0, strict=False)
 
 
 def _grid_paths(specs: list[str]) -> list[Path]:
@@ -105,7 +114,7 @@ def _output_folder(path: Path) -> None:
         raise UsageError(f"--leaderboard {path}: {probe} is not writable")
 
 
-RAY_OPTIONS = ("gpus_per_run", "cpus_per_run", "retries")
+RAY_DEFAULTS = {"gpus_per_run": 0.0, "cpus_per_run": 1.0, "retries": 2}
 
 
 def _backend(args: argparse.Namespace):
@@ -113,24 +122,24 @@ def _backend(args: argparse.Namespace):
     from bench.schedule import ProcessBackend, SerialBackend, default_workers
 
     if args.ray is None:
-        given = [f"--{o.replace('_', '-')}" for o in RAY_OPTIONS if getattr(args, o) is not None]
+        given = [f"--{o.replace('_', '-')}" for o, default in RAY_DEFAULTS.items()
+                 if getattr(args, o) != default]
         if given:
-            raise UsageError(f"{', '.join(given)} only apply with --ray")
+            raise UsageError(f"{', '.join(given)}: only used with --ray")
         device = _device(args.device)
         workers = args.jobs or default_workers()
         backend = (SerialBackend(device, args.threads) if workers == 1
                    else ProcessBackend(device, workers, args.threads))
         return backend, device, f"{workers} worker{'s' if workers > 1 else ''}"
 
-    from bench.cluster import DEFAULT_RETRIES, ClusterError, RayBackend, ray_device
+    from bench.cluster import ClusterError, RayBackend, ray_device
 
     address = None if args.ray == LOCAL_RAY else args.ray
     workers = args.jobs or (default_workers() if address is None else None)
-    gpus = args.gpus_per_run or 0.0
+    gpus = args.gpus_per_run
     try:
         device = ray_device(args.device, gpus)
-        backend = RayBackend(device, address, workers, args.cpus_per_run or 1.0, gpus,
-                             DEFAULT_RETRIES if args.retries is None else args.retries,
+        backend = RayBackend(device, address, workers, args.cpus_per_run, gpus, args.retries,
                              args.threads)
     except ClusterError as err:
         raise UsageError(str(err)) from None
@@ -259,9 +268,9 @@ def parser() -> argparse.ArgumentParser:
     p_run.add_argument("--leaderboard", type=Path, default=Path("reports/out"), metavar="DIR",
                        help="output folder: DIR/records/*.json and the leaderboard files")
     p_run.add_argument("-j", "--jobs", type=_positive_int, default=None, metavar="N",
-                       help=f"worker processes (1: run in this process; default: one per core, "
+                       help=f"worker processes (1: run in this process; unset: one per core, "
                             f"here {default_workers()}); with --ray, the most runs at once "
-                            "(default: a local Ray of one per core, or all a cluster holds)")
+                            "(unset: a local Ray of one per core, or all a cluster holds)")
     p_run.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p_run.add_argument("--seeds", type=_seed_list, default=None,
                        help="comma-separated training seeds (default: each grid's own)")
@@ -276,14 +285,16 @@ def parser() -> argparse.ArgumentParser:
                        help="run each case x seed as a Ray task on the cluster at ADDRESS "
                             "(host:port of `ray start --head`, or auto); without ADDRESS, on a "
                             "Ray started on this machine for the run (pip install byzbench[ray])")
-    p_run.add_argument("--gpus-per-run", type=_positive_float, default=None, metavar="G",
+    p_run.add_argument("--gpus-per-run", type=_non_negative_float,
+                       default=RAY_DEFAULTS["gpus_per_run"], metavar="G",
                        help="with --ray: GPUs each run declares (fractions share a GPU, "
-                            "0.25: four runs per GPU); default 0, runs on CPU")
-    p_run.add_argument("--cpus-per-run", type=_positive_float, default=None, metavar="C",
-                       help="with --ray: CPUs each run declares (default 1)")
-    p_run.add_argument("--retries", type=_non_negative_int, default=None, metavar="R",
-                       help="with --ray: times a run is retried when its worker dies "
-                            "(default 2)")
+                            "0.25: four runs per GPU; 0: runs on CPU)")
+    p_run.add_argument("--cpus-per-run", type=_positive_float,
+                       default=RAY_DEFAULTS["cpus_per_run"], metavar="C",
+                       help="with --ray: CPUs each run declares")
+    p_run.add_argument("--retries", type=_non_negative_int, default=RAY_DEFAULTS["retries"],
+                       metavar="R", help="with --ray: times a run is retried when its worker "
+                                         "dies")
     p_run.set_defaults(handler=run)
     p_list = sub.add_parser("list", help="list registered components (or shipped grids)")
     p_list.add_argument("kind", nargs="?", default=None,

@@ -23,7 +23,6 @@ from typing import Any
 from bench.schedule import Job, JobResult, execute
 
 INSTALL_HINT = "pip install byzbench[ray]"
-DEFAULT_RETRIES = 2
 
 
 class ClusterError(ValueError):
@@ -55,18 +54,26 @@ def ray_device(choice: str, gpus_per_run: float) -> str:
     return choice
 
 
-def check_reachable(address: str, timeout: float = 5.0) -> None:
-    """Fail fast on a ``host:port`` (or ``ray://host:port``) address nothing listens on: Ray
-    itself keeps retrying such an address for minutes."""
-    if address in ("auto", "local"):
-        return
-    target = address.removeprefix("ray://")
-    host, sep, port = target.rpartition(":")
+def head_endpoint(address: str) -> tuple[str, int] | None:
+    """``(host, port)`` of a ``host:port`` or ``ray://host:port`` address; ``None`` for
+    ``auto`` (Ray finds the cluster itself); a :class:`ClusterError` for anything else."""
+    if address == "auto":
+        return None
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
     if not sep or not host or not port.isdigit():
         raise ClusterError(f"--ray {address}: not a Ray address; expected host:port, "
                            "ray://host:port or auto (put grid names before --ray)")
+    return host, int(port)
+
+
+def check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast on an address nothing listens on: Ray itself keeps retrying such an address
+    for minutes."""
+    endpoint = head_endpoint(address)
+    if endpoint is None:
+        return
     try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
+        socket.create_connection(endpoint, timeout=timeout).close()
     except OSError as err:
         raise ClusterError(f"--ray {address}: the Ray head is unreachable ({err}); start one "
                            "with `ray start --head` or check the address") from None
@@ -136,7 +143,7 @@ class RayBackend:
 
     def __init__(self, device: str, address: str | None = None, workers: int | None = None,
                  cpus_per_run: float = 1.0, gpus_per_run: float = 0.0,
-                 retries: int = DEFAULT_RETRIES, threads: int | None = None,
+                 retries: int = 2, threads: int | None = None,
                  runner: Callable[[Job, str, int | None], JobResult] = execute) -> None:
         if not cpus_per_run > 0:
             raise ClusterError(f"--cpus-per-run must be > 0, got {cpus_per_run}")
@@ -146,6 +153,8 @@ class RayBackend:
             raise ClusterError(f"--retries must be >= 0, got {retries}")
         if workers is not None and workers < 1:
             raise ClusterError(f"workers must be >= 1, got {workers}")
+        if address is not None:
+            head_endpoint(address)
         self.device, self.address, self.workers = device, address, workers
         self.cpus_per_run, self.gpus_per_run, self.retries = cpus_per_run, gpus_per_run, retries
         self.threads = threads or max(1, math.floor(cpus_per_run))

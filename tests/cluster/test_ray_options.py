@@ -14,6 +14,7 @@ from bench.cluster import (
     RayBackend,
     check_reachable,
     check_resources,
+    head_endpoint,
     import_ray,
     ray_device,
     run_slots,
@@ -71,6 +72,8 @@ def test_address_nothing_listens_on() -> None:
     with pytest.raises(ClusterError, match="--ray smoke: not a Ray address"):
         check_reachable("smoke")
     check_reachable("auto")  # Ray resolves it itself
+    assert head_endpoint("ray://10.0.0.7:10001") == ("10.0.0.7", 10001)
+    assert head_endpoint("[::1]:6379") == ("[::1]", 6379)
 
 
 def test_address_that_listens() -> None:
@@ -99,11 +102,23 @@ def test_missing_ray_names_the_install_command(monkeypatch, capsys, tmp_path) ->
     assert not (tmp_path / "records").exists()
 
 
+def exit_status(argv: list[str]) -> int:
+    """``byzbench ARGV``'s exit status, whether ``main`` returns it or argparse exits."""
+    try:
+        return main(argv)
+    except SystemExit as stop:
+        return int(stop.code)
+
+
 @pytest.mark.parametrize("argv, message", [
-    (["--gpus-per-run", "0.5"], "--gpus-per-run only apply with --ray"),
-    (["--retries", "1", "--cpus-per-run", "2"], "--cpus-per-run, --retries only apply with --ray"),
+    (["--gpus-per-run", "0.5"], "--gpus-per-run: only used with --ray"),
+    (["--retries", "1", "--cpus-per-run", "2"], "--cpus-per-run, --retries: only used with --ray"),
     (["--ray", "127.0.0.1:1", "--device", "cuda"], "--device cuda with --ray needs"),
-])
+    (["--ray", "smoke"], "--ray smoke: not a Ray address"),
+    (["--ray", "--gpus-per-run", "-1"], "--gpus-per-run: expected a number >= 0, got '-1'"),
+    (["--ray", "--retries", "x"], "--retries: expected an integer >= 0, got 'x'"),
+], ids=["gpus-alone", "two-alone", "cuda-without-gpus", "grid-as-address", "gpus-below-zero",
+        "retries-not-a-number"])
 def test_command_line_mistakes(argv, message, capsys, tmp_path) -> None:
-    assert main(["run", TINY, "--leaderboard", str(tmp_path), *argv]) == 2
+    assert exit_status(["run", TINY, "--leaderboard", str(tmp_path), *argv]) == 2
     assert message in capsys.readouterr().err
