@@ -20,6 +20,7 @@ from pathlib import Path
 from bench.leaderboard.cli import register as register_report_commands
 
 DEFAULT_GRIDS = ["smoke"]
+LOCAL_RAY = "local"
 
 
 class UsageError(Exception):
@@ -59,6 +60,35 @@ def _device(choice: str) -> str:
     return choice
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def _finite_float(text: str, least: float, strict: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value > least if strict else value >= least) or value == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"expected a number {'>' if strict else '>='} {least:g}, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    return _finite_float(text, 0.0, strict=True)
+
+
+def _non_negative_float(text: str) -> float:
+    return _finite_float(text, 0.0, strict=False)
+
+
 def _grid_paths(specs: list[str]) -> list[Path]:
     from bench.grids import grid_path
 
@@ -89,15 +119,50 @@ def _output_folder(path: Path) -> None:
         raise UsageError(f"--leaderboard {path}: {probe} is not writable")
 
 
+RAY_DEFAULTS = {"gpus_per_run": 0.0, "cpus_per_run": 1.0, "retries": 2}
+
+
+def _backend(args: argparse.Namespace):
+    """The backend ``args`` ask for, its device, and its description for the header line."""
+    from bench.schedule import ProcessBackend, SerialBackend, default_workers
+
+    if args.ray is None:
+        given = [f"--{o.replace('_', '-')}" for o, default in RAY_DEFAULTS.items()
+                 if getattr(args, o) != default]
+        if given:
+            raise UsageError(f"{', '.join(given)}: only used with --ray")
+        device = _device(args.device)
+        workers = args.jobs or default_workers()
+        backend = (SerialBackend(device, args.threads) if workers == 1
+                   else ProcessBackend(device, workers, args.threads))
+        return backend, device, f"{workers} worker{'s' if workers > 1 else ''}"
+
+    from bench.cluster import ClusterError, RayBackend, ray_device
+
+    address = None if args.ray == LOCAL_RAY else args.ray
+    workers = args.jobs or (default_workers() if address is None else None)
+    gpus = args.gpus_per_run
+    try:
+        device = ray_device(args.device, gpus)
+        backend = RayBackend(device, address, workers, args.cpus_per_run, gpus, args.retries,
+                             args.threads)
+    except ClusterError as err:
+        raise UsageError(str(err)) from None
+    cluster = f"Ray at {address}" if address else f"a local Ray of {workers} workers"
+    return backend, device, (f"{cluster}, {backend.cpus_per_run:g} CPU and {gpus:g} GPU per "
+                             f"run, {backend.retries} retries")
+
+
 def run(args: argparse.Namespace) -> int:
     from bench.cases import verdict
+    from bench.cluster import ClusterError
     from bench.data.base import DatasetUnavailable
     from bench.fl.build import load_dataset
     from bench.grid import GridError, load_grids
     from bench.leaderboard import build
     from bench.progress import ProgressBar
     from bench.registry import datasets
-    from bench.schedule import Job, ProcessBackend, SerialBackend, existing_keys, run_jobs
+    from bench.schedule import Job, existing_keys, run_jobs
 
     paths = _grid_paths(args.grid or DEFAULT_GRIDS)
     try:
@@ -110,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--select {args.select}: no case of {', '.join(map(str, paths))} "
                              "uses a component whose name contains it")
     _output_folder(args.leaderboard)
-    device = _device(args.device)
+    backend, device, workers = _backend(args)
     for case in cases:
         if case.protocol.slots["dataset"] is datasets:
             try:
@@ -119,18 +184,18 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError(f"{case.id}: {err}") from None
     runnable = cases
     jobs = [Job(case, seed) for case in runnable for seed in (args.seeds or case.seeds)]
-    workers = args.jobs
-    backend = (SerialBackend(device, args.threads) if workers == 1
-               else ProcessBackend(device, workers, args.threads))
     existing = existing_keys(args.leaderboard) if args.resume else None
     grids = ", ".join(p.name for p in paths)
     print(f"byzbench: {len(cases)} cases x seeds = {len(jobs)} runs from {grids} on {device}, "
-          f"{workers} worker{'s' if workers > 1 else ''}; records go to "
+          f"{workers}; records go to "
           f"{args.leaderboard / 'records'} as each run finishes", flush=True)
     bar = ProgressBar(len(jobs), sys.stdout)
-    results, tally = run_jobs(jobs, backend, args.leaderboard, existing,
-                              on_result=lambda r, t: bar.update(t, r),
-                              on_start=lambda j, t: bar.update(t))
+    try:
+        results, tally = run_jobs(jobs, backend, args.leaderboard, existing,
+                                  on_result=lambda r, t: bar.update(t, r),
+                                  on_start=lambda j, t: bar.update(t))
+    except ClusterError as err:  # the cluster cannot take the runs (checked before any starts)
+        raise UsageError(str(err)) from None
     bar.close(tally)
 
     by_case = defaultdict(list)
@@ -240,9 +305,10 @@ def parser() -> argparse.ArgumentParser:
     p_run.add_argument("--leaderboard", type=Path, default=Path("reports/out"), metavar="DIR",
                        help="output folder: DIR/records/*.json and the leaderboard files "
                             "(default: %(default)s)")
-    p_run.add_argument("-j", "--jobs", type=_positive_int, default=default_workers(),
-                       metavar="N", help="worker processes, 1 to run in this process "
-                                         "(default: %(default)s, one per available core)")
+    p_run.add_argument("-j", "--jobs", type=_positive_int, default=None, metavar="N",
+                       help=f"worker processes (1: run in this process; default: one per "
+                            f"core, here {default_workers()}); with --ray, the most runs at "
+                            "once (default: a local Ray of one per core, or all a cluster holds)")
     p_run.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                        help="simulation device (default: auto, cuda when torch sees one)")
     p_run.add_argument("--seeds", type=_seed_list, default=None, metavar="S,S,...",
@@ -255,6 +321,20 @@ def parser() -> argparse.ArgumentParser:
                             "(default: every case)")
     p_run.add_argument("--resume", action="store_true",
                        help="skip runs whose valid record is already in DIR/records")
+    p_run.add_argument("--ray", nargs="?", const=LOCAL_RAY, default=None, metavar="ADDRESS",
+                       help="run each case x seed as a Ray task on the cluster at ADDRESS "
+                            "(host:port of `ray start --head`, or auto); without ADDRESS, on a "
+                            "Ray started on this machine for the run (pip install byzbench[ray])")
+    p_run.add_argument("--gpus-per-run", type=_non_negative_float,
+                       default=RAY_DEFAULTS["gpus_per_run"], metavar="G",
+                       help="with --ray: GPUs each run declares (fractions share a GPU, "
+                            "0.25: four runs per GPU; 0: runs on CPU)")
+    p_run.add_argument("--cpus-per-run", type=_positive_float,
+                       default=RAY_DEFAULTS["cpus_per_run"], metavar="C",
+                       help="with --ray: CPUs each run declares")
+    p_run.add_argument("--retries", type=_non_negative_int, default=RAY_DEFAULTS["retries"],
+                       metavar="R", help="with --ray: times a run is retried when its worker "
+                                         "dies")
     p_run.set_defaults(handler=run)
     p_list = sub.add_parser("list", help="list registered components (or shipped grids)")
     p_list.add_argument("kind", nargs="?", default=None,
