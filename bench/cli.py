@@ -92,7 +92,14 @@ def run(args: argparse.Namespace) -> int:
     from bench.leaderboard import build
     from bench.progress import ProgressBar
     from bench.registry import datasets
-    from bench.schedule import Job, ProcessBackend, SerialBackend, existing_keys, run_jobs
+    from bench.schedule import (
+        BatchedBackend,
+        Job,
+        ProcessBackend,
+        SerialBackend,
+        existing_keys,
+        run_jobs,
+    )
 
     paths = _grid_paths(args.grid or DEFAULT_GRIDS)
     try:
@@ -114,13 +121,19 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError(f"{case.id}: {err}") from None
     runnable = cases
     jobs = [Job(case, seed) for case in runnable for seed in (args.seeds or case.seeds)]
-    workers = args.jobs
-    backend = (SerialBackend(device, args.threads) if workers == 1
-               else ProcessBackend(device, workers, args.threads))
+    workers = 1 if args.batch > 1 else args.jobs
+    if args.batch > 1:
+        backend = BatchedBackend(device, args.batch, args.threads)
+    elif workers == 1:
+        backend = SerialBackend(device, args.threads)
+    else:
+        backend = ProcessBackend(device, workers, args.threads)
     existing = existing_keys(args.leaderboard) if args.resume else None
     grids = ", ".join(p.name for p in paths)
     print(f"byzbench: {len(cases)} cases x seeds = {len(jobs)} runs from {grids} on {device}, "
-          f"{workers} worker{'s' if workers > 1 else ''}; records go to "
+          f"{workers} worker{'s' if workers > 1 else ''}"
+          + (f", FedSGD runs in lockstep batches of up to {args.batch}" if args.batch > 1 else "")
+          + f"; records go to "
           f"{args.leaderboard / 'records'} as each run finishes", flush=True)
     bar = ProgressBar(len(jobs), sys.stdout)
     results, tally = run_jobs(jobs, backend, args.leaderboard, existing,
@@ -204,6 +217,10 @@ def parser() -> argparse.ArgumentParser:
                        help="output folder: DIR/records/*.json and the leaderboard files")
     p_run.add_argument("-j", "--jobs", type=_positive_int, default=default_workers(),
                        metavar="N", help="worker processes (1: run in this process)")
+    p_run.add_argument("--batch", type=_positive_int, default=1, metavar="R",
+                       help="play up to R compatible FedSGD runs in lockstep in this process, "
+                            "their client gradients in one call (records equal to running each "
+                            "alone; pays on a GPU); R > 1 implies -j 1")
     p_run.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p_run.add_argument("--seeds", type=_seed_list, default=None,
                        help="comma-separated training seeds (default: each grid's own)")
