@@ -15,15 +15,20 @@ around its own work, so a component that draws from a global generator sees the 
 when the run plays alone.
 
 Exactness.  The fused call is used only where it reproduces the runs' own engine bit for bit:
-on the first round of each client count the gradients are computed both ways and compared with
-``torch.equal``; if any bit differs the batch keeps computing each run's gradients with the
-run's own engine (still in lockstep, with no fused speed-up).  Kernel choice depends on shapes,
+on the first round of each shape (runs, clients) of a fused call, the gradients are computed
+both ways and compared with ``torch.equal``; where any bit differs, that shape keeps each run's
+own engine (still in lockstep, without the fused speed-up).  Kernel choice depends on shapes,
 which do not change between rounds.  Measured on CPU (float32, one thread): the MLP's fused
-gradients equal the single-run ones exactly; the convolution models' differ by ~1e-7 (CNN) and
-~7e-4 (ResNet-20, whose BatchNorm batch statistics amplify it), because a convolution with
-per-run weights is computed as one grouped convolution.  Runs with the ``sequential`` engine
-(convolutions on a CPU) are never fused.  So with equal inputs a lockstep run's record equals
-the run played alone in every metric and curve.
+gradients equal the single-run ones exactly; the convolution models' differ by ~1e-8-1e-7
+(CNN) and up to ~7e-4 absolute (ResNet-20, whose BatchNorm batch statistics amplify it), because a
+convolution with per-run weights runs as one grouped convolution.  Runs with the
+``sequential`` engine (convolutions on a CPU) are never fused.  So a lockstep run's record
+equals the run played alone in every metric, curve and counter; only times differ.
+
+Speed on the shared 2-core CPU, one thread, process CPU time: 16 digits-MLP runs (n = 25,
+B = 16, CC) ran 1.25-1.76x faster than one after another; convolution models gain nothing
+(0.9-1.2x, ``benchmarks/concurrent_runs.py``).  Two worker processes gain ~2x on two cores, so
+lockstep batches are off unless asked for (``byzbench run --batch R``); they are meant for GPUs.
 """
 
 from __future__ import annotations
@@ -140,8 +145,9 @@ class Lockstep:
                       for run, report in zip(self.runs, reports, strict=True)]
         engine = self.runs[0].engine
         self.fused = RunAxisGradients(engine) if isinstance(engine, VmapEngine) else None
-        #: per client count: whether the fused call reproduced the runs' own engines exactly
-        self.exact: dict[int, bool] = {}
+        #: per (runs, clients) shape of a fused call: whether it reproduced the runs' own
+        #: engines exactly on its first round (a run that ends early changes the shape)
+        self.exact: dict[tuple[int, int], bool] = {}
         self.require_exact = require_exact
 
     def play(self) -> list[Outcome]:
@@ -181,11 +187,12 @@ class Lockstep:
         out: dict[int, Tensor] = {}
         for count, group in by_count.items():
             tick = time.perf_counter()
-            if self.fused is not None and self.exact.get(count, True):
+            shape = (len(group), count)
+            if self.fused is not None and self.exact.get(shape, True):
                 fused = self.fused_gradients(group, batches)
-                if count not in self.exact and self.require_exact:
+                if shape not in self.exact and self.require_exact:
                     own = self.own_gradients(group, batches)
-                    self.exact[count] = all(torch.equal(fused[i], own[i]) for i in group)
+                    self.exact[shape] = all(torch.equal(fused[i], own[i]) for i in group)
                     fused = own
                 out.update(fused)
             else:

@@ -25,8 +25,8 @@ def scenario(defense: Defense, attack: str, **overrides):
     return federated_scenario(defense=defense, attack=Component(attack), **base)
 
 
-#: three runs with different seeds, defenses and attacks (one data attack, whose clients
-#: compute gradients too, so the batch has two client counts) and a shorter third run
+#: three runs with different seeds, defenses and attacks (ALIE forges its rows, the other two
+#: compute all 10 clients' gradients, so the batch has two client counts); the third is shorter
 JOBS = [
     (scenario(Defense(Component("cc", {"tau": 1.0})), "alie"), Seeds(0, 1)),
     (scenario(Defense(Component("tm")), "labelflip"), Seeds(1, 2)),
@@ -58,10 +58,12 @@ def test_lockstep_records_equal_runs_played_alone() -> None:
 
 def test_fused_gradient_call_reproduces_each_run_exactly_for_a_perceptron() -> None:
     batch = Lockstep(JOBS)
-    batch.round()
-    # digits' MLP on CPU: the one fused call equals each run's own engine bit for bit, for
-    # both client counts (8 honest-only rows, 10 rows with the label flippers)
-    assert batch.exact == {8: True, 10: True}
+    batch.play()
+    # digits' MLP on CPU: the fused call equals each run's own engine bit for bit for every
+    # shape it took: one run of 8 honest clients (ALIE forges its rows), two of 10 (label
+    # flippers and the no-attack run's f clients compute gradients too), then one of 10 once
+    # the one-epoch run has ended
+    assert batch.exact == {(1, 8): True, (2, 10): True, (1, 10): True}
 
 
 class PerturbedGradients(RunAxisGradients):
@@ -77,7 +79,7 @@ def test_a_fused_call_that_differs_in_any_bit_is_replaced_by_each_runs_own_engin
     batch = Lockstep(JOBS[:2])
     batch.fused = PerturbedGradients(batch.runs[0].engine)
     outcomes = batch.play()
-    assert batch.exact == {8: False, 10: False}
+    assert batch.exact == {(1, 8): False, (1, 10): False}
     for record, outcome in zip(alone, outcomes, strict=True):
         assert record.metrics.curves == outcome.curves
         assert record.metrics.values == outcome.metrics
