@@ -4,6 +4,7 @@
                             no download), save each record as it finishes, build the leaderboard
   byzbench list [KIND]      registered components with their one-line summaries
   byzbench report ...       build and merge leaderboards from records
+  byzbench check-aggregator RULE   the aggregator contract on an external rule
 
 GRID is a path to a YAML grid or the name of a shipped grid (smoke, smoke-fedavg,
 standard-mnist, ...; byzbench list grids).
@@ -43,6 +44,8 @@ def _seed_list(text: str) -> list[int]:
             f"expected comma-separated integers such as 0,1,2, got {text!r}") from None
     if not seeds or any(s < 0 for s in seeds):
         raise argparse.ArgumentTypeError(f"expected integers >= 0, got {text!r}")
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"seeds repeat in {text!r}: each seed runs once")
     return seeds
 
 
@@ -80,6 +83,8 @@ def _output_folder(path: Path) -> None:
     probe = path
     while not probe.exists():
         probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"--leaderboard {path}: {probe} is a file, not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise UsageError(f"--leaderboard {path}: {probe} is not writable")
 
@@ -109,8 +114,8 @@ def run(args: argparse.Namespace) -> int:
     if args.select is not None:
         cases = [c for c in cases if any(args.select in name for name in c.components)]
         if not cases:
-            raise UsageError(f"no case of {', '.join(map(str, paths))} uses a component whose "
-                             f"name contains {args.select!r}")
+            raise UsageError(f"--select {args.select}: no case of {', '.join(map(str, paths))} "
+                             "uses a component whose name contains it")
     _output_folder(args.leaderboard)
     device = _device(args.device)
     for case in cases:
@@ -154,10 +159,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"FAILED {v.case.id}: {v.summary()}")
     for result in failures:
         print(f"ERROR {result.job.label}: {result.error.splitlines()[0]}")
-    written = build(args.leaderboard, skip_bad=True) if (args.leaderboard / "records").is_dir() \
-        else []
+    written: list[Path] = []
+    unbuilt = None
+    try:
+        if (args.leaderboard / "records").is_dir():
+            written = build(args.leaderboard, skip_bad=True)
+    except OSError as err:
+        unbuilt = f"leaderboard {args.leaderboard} not rebuilt: {err}"
     _summary(verdicts, failures, tally, written, args.leaderboard)
-    return 1 if failed_cases or failures else 0
+    if unbuilt:
+        print(f"byzbench: error: {unbuilt}", file=sys.stderr)
+    return 1 if failed_cases or failures or unbuilt else 0
 
 
 def _summary(verdicts, failures, tally, written, out: Path) -> None:
@@ -203,6 +215,30 @@ def list_components(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_aggregator_command(args: argparse.Namespace) -> int:
+    import yaml
+
+    from bench.aggregators.conformance import check_aggregator
+    from bench.external import register_external
+    from bench.registry import RegistryError, aggregators
+
+    params = {}
+    for pair in args.param:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param expects K=V, got {pair!r}")
+        params[key.strip()] = yaml.safe_load(value)
+    try:
+        name = register_external(args.rule)
+        rule = aggregators.make_with_optional(name, {"f": args.f}, **params)
+    except RegistryError as err:
+        raise UsageError(str(err)) from None
+    report = check_aggregator(rule, f=args.f, n=args.n,
+                              permutation_invariant=not args.order_dependent)
+    print(report)
+    return 0 if report.passed else 1
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="byzbench", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -210,25 +246,30 @@ def parser() -> argparse.ArgumentParser:
     from bench.schedule import default_workers
 
     p_run = sub.add_parser("run", help="run grids and write a leaderboard",
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                           description="Run every case of the grids for its seeds, save each "
+                                       "record as it finishes and build the leaderboard.")
     p_run.add_argument("grid", nargs="*", metavar="GRID",
                        help="grid files or shipped grid names (default: smoke)")
     p_run.add_argument("--leaderboard", type=Path, default=Path("reports/out"), metavar="DIR",
-                       help="output folder: DIR/records/*.json and the leaderboard files")
+                       help="output folder: DIR/records/*.json and the leaderboard files "
+                            "(default: %(default)s)")
     p_run.add_argument("-j", "--jobs", type=_positive_int, default=default_workers(),
-                       metavar="N", help="worker processes (1: run in this process)")
+                       metavar="N", help="worker processes, 1 to run in this process "
+                                         "(default: %(default)s, one per available core)")
     p_run.add_argument("--batch", type=_positive_int, default=1, metavar="R",
                        help="play up to R compatible FedSGD runs in lockstep in this process, "
                             "their client gradients in one call (records equal to running each "
-                            "alone; pays on a GPU); R > 1 implies -j 1")
-    p_run.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p_run.add_argument("--seeds", type=_seed_list, default=None,
+                            "alone; pays on a GPU); R > 1 implies -j 1 (default: %(default)s)")
+    p_run.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                       help="simulation device (default: auto, cuda when torch sees one)")
+    p_run.add_argument("--seeds", type=_seed_list, default=None, metavar="S,S,...",
                        help="comma-separated training seeds (default: each grid's own)")
-    p_run.add_argument("--threads", type=_positive_int, default=None,
+    p_run.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                        help="torch threads per worker (default: 1 with -j > 1, torch's default "
                             "otherwise)")
     p_run.add_argument("--select", default=None, metavar="NAME",
-                       help="only cases using a component whose name contains NAME")
+                       help="only cases using a component whose name contains NAME "
+                            "(default: every case)")
     p_run.add_argument("--resume", action="store_true",
                        help="skip runs whose valid record is already in DIR/records")
     p_run.set_defaults(handler=run)
@@ -236,12 +277,25 @@ def parser() -> argparse.ArgumentParser:
     p_list.add_argument("kind", nargs="?", default=None,
                         help="one kind (aggregators, attacks, protocols, engines, ... or grids)")
     p_list.set_defaults(handler=list_components)
+    p_check = sub.add_parser(
+        "check-aggregator", help="run the aggregator contract on a rule (before the gate)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p_check.add_argument("rule", metavar="RULE",
+                         help="module:Class, an entry point of byzbench.aggregators, or a name")
+    p_check.add_argument("--param", action="append", default=[], metavar="K=V",
+                         help="hyperparameter (repeatable; YAML values)")
+    p_check.add_argument("--f", type=int, default=5, help="Byzantine rows the rule assumes")
+    p_check.add_argument("--n", type=_positive_int, default=25, help="rows per check")
+    p_check.add_argument("--order-dependent", action="store_true",
+                         help="skip the permutation check (the rule depends on row order)")
+    p_check.set_defaults(handler=check_aggregator_command)
     register_report_commands(sub)
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
     import bench  # noqa: F401  (registers every component)
+    from bench.schedule import RecordSaveError
 
     args = parser().parse_args(argv)
     try:
@@ -249,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"byzbench: error: {err}", file=sys.stderr)
         return 2
+    except RecordSaveError as err:
+        print(f"byzbench: error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("byzbench: interrupted; every finished run's record is saved (use --resume)",
               file=sys.stderr)

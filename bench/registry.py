@@ -31,6 +31,21 @@ class RegistryError(ValueError):
     """An unknown component name or an invalid parameter for a known one."""
 
 
+ABBREVIATIONS = frozenset({"al", "e.g", "i.e", "cf", "vs", "Eq", "Eqs", "Fig", "Alg", "Sec", "No"})
+
+
+def first_sentence(doc: str) -> str:
+    """The first sentence of ``doc``'s first paragraph, on one line, with ````code```` shown as
+    ``code``.  A sentence ends at a full stop followed by a capital, an opening bracket or the
+    paragraph's end, unless the stop closes an abbreviation such as "et al." or "Eq."."""
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split()).replace("``", "")
+    for stop in re.finditer(r"\.(?=\s+[A-Z(]|$)", paragraph):
+        word = paragraph[:stop.start()].rsplit(" ", 1)[-1].lstrip("(")
+        if word not in ABBREVIATIONS:
+            return paragraph[:stop.end()]
+    return paragraph
+
+
 @dataclass(frozen=True)
 class Entry:
     """One registered component: its short name, factory, tags and first docstring line."""
@@ -41,8 +56,8 @@ class Entry:
 
     @property
     def summary(self) -> str:
-        doc = inspect.getdoc(self.factory) or ""
-        return doc.splitlines()[0] if doc else ""
+        """The docstring's first sentence (it may span lines), reST literals as plain text."""
+        return first_sentence(inspect.getdoc(self.factory) or "")
 
     def parameters(self) -> dict[str, inspect.Parameter]:
         """Keyword parameters the factory accepts (``self`` and ``*args``/``**kwargs`` left out)."""
