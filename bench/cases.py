@@ -11,6 +11,7 @@ ends only show the verdict (pytest asserts it).
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -132,7 +133,12 @@ def _classes(case: Case) -> int | None:
 
 
 def record_reference(case: Case) -> RecordReference | None:
-    """The grid's expected value for the record, in the primary metric's unit."""
+    """The grid's expected value for the record, in the primary metric's unit: the committed
+    measurement where the grid has one, else the paper's value."""
+    if case.measured is not None:
+        return RecordReference(value=case.measured.expected, tolerance=case.measured.tolerance,
+                               source=f"measured over {case.measured.seeds} seeds "
+                                      f"({Path(case.measured_file or '').name})")
     ref = case.reference
     if ref is None or ref.mean is None:
         return None

@@ -124,7 +124,7 @@ RAY_DEFAULTS = {"gpus_per_run": 0.0, "cpus_per_run": 1.0, "retries": 2}
 
 def _backend(args: argparse.Namespace):
     """The backend ``args`` ask for, its device, and its description for the header line."""
-    from bench.schedule import ProcessBackend, SerialBackend, default_workers
+    from bench.schedule import BatchedBackend, ProcessBackend, SerialBackend, default_workers
 
     if args.ray is None:
         given = [f"--{o.replace('_', '-')}" for o, default in RAY_DEFAULTS.items()
@@ -132,6 +132,9 @@ def _backend(args: argparse.Namespace):
         if given:
             raise UsageError(f"{', '.join(given)}: only used with --ray")
         device = _device(args.device)
+        if args.batch > 1:
+            return (BatchedBackend(device, args.batch, args.threads), device,
+                    f"1 worker, FedSGD runs in lockstep batches of up to {args.batch}")
         workers = args.jobs or default_workers()
         backend = (SerialBackend(device, args.threads) if workers == 1
                    else ProcessBackend(device, workers, args.threads))
@@ -309,6 +312,10 @@ def parser() -> argparse.ArgumentParser:
                        help=f"worker processes (1: run in this process; default: one per "
                             f"core, here {default_workers()}); with --ray, the most runs at "
                             "once (default: a local Ray of one per core, or all a cluster holds)")
+    p_run.add_argument("--batch", type=_positive_int, default=1, metavar="R",
+                       help="play up to R compatible FedSGD runs in lockstep in this process, "
+                            "their client gradients in one call (records equal to running each "
+                            "alone; pays on a GPU); R > 1 implies -j 1 (default: %(default)s)")
     p_run.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                        help="simulation device (default: auto, cuda when torch sees one)")
     p_run.add_argument("--seeds", type=_seed_list, default=None, metavar="S,S,...",

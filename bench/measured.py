@@ -31,9 +31,8 @@ if TYPE_CHECKING:
     from bench.grid import Case
     from bench.results import RunRecord
 
-RULE = "max(3 MAD, 1.5 points, |median of the grid's seeds - median of all| + 0.5 points)"
+RULE = "tolerance max(3 MAD, 1.5 points) around the median of the grid's own seeds"
 FLOOR_POINTS = 1.5
-SLACK_POINTS = 0.5
 MIN_SEEDS = 5
 
 
@@ -46,30 +45,33 @@ class Measured:
     """One cell's committed measurement, in the primary metric's unit."""
 
     median: float
+    expected: float
     tolerance: float
     mad: float
     seeds: int
 
     def problem(self, case: Case, value: float, unit: str) -> str | None:
         """Why ``value`` (the case's median) leaves this reference, or ``None``."""
-        if abs(value - self.median) <= self.tolerance:
+        if abs(value - self.expected) <= self.tolerance + 1e-9:
             return None
         scale, suffix = (100.0, "%") if unit == "fraction" else (1.0, f" {unit}")
-        direction = "above" if value > self.median else "below"
+        direction = "above" if value > self.expected else "below"
         return (f"{case.id}: measured {scale * value:.1f}{suffix} is {direction} the committed "
-                f"reference {scale * self.median:.1f}{suffix} ± {scale * self.tolerance:.1f} "
-                f"(median over {self.seeds} seeds; regenerate with `byzbench report "
-                f"references` if the change is intended)")
+                f"reference {scale * self.expected:.1f}{suffix} ± {scale * self.tolerance:.1f} "
+                f"(its seeds' value; {scale * self.median:.1f}{suffix} median over "
+                f"{self.seeds} seeds); regenerate with `byzbench report references` if the "
+                "change is intended")
 
 
 def reference_for(values: list[float], grid_values: list[float], unit: str) -> Measured:
-    """Apply the tolerance rule to one cell's per-seed ``values``."""
+    """Apply the tolerance rule to one cell's per-seed ``values``; ``grid_values`` are those of
+    the grid's own seeds."""
     point = 0.01 if unit == "fraction" else 1.0
     median = statistics.median(values)
     mad = statistics.median(abs(v - median) for v in values)
-    own = abs(statistics.median(grid_values) - median) + SLACK_POINTS * point
-    tolerance = max(3 * mad, FLOOR_POINTS * point, own)
-    return Measured(round(median, 6), round(tolerance, 6), round(mad, 6), len(values))
+    tolerance = max(3 * mad, FLOOR_POINTS * point)
+    return Measured(round(median, 6), round(statistics.median(grid_values), 6),
+                    round(tolerance, 6), round(mad, 6), len(values))
 
 
 def build_references(cases: list[Case], records: list[RunRecord], source: str) -> dict[str, Any]:
@@ -90,8 +92,8 @@ def build_references(cases: list[Case], records: list[RunRecord], source: str) -
         own = [r.metrics.primary_value for r in runs if r.seeds["train"] in case.seeds]
         ref = reference_for([float(v) for v in values], [float(v) for v in own], spec.unit)
         cells[case.scenario.config_hash()] = {
-            "id": case.id, "median": ref.median, "tolerance": ref.tolerance, "mad": ref.mad,
-            "seeds": ref.seeds}
+            "id": case.id, "median": ref.median, "expected": ref.expected,
+            "tolerance": ref.tolerance, "mad": ref.mad, "seeds": ref.seeds}
     if missing:
         raise ReferenceFileError(
             f"{len(missing)} case(s) lack records of >= {MIN_SEEDS} training seeds including "
@@ -121,8 +123,9 @@ def load_references(path: Path) -> dict[str, Measured]:
     out = {}
     for key, cell in raw["cells"].items():
         try:
-            out[str(key)] = Measured(float(cell["median"]), float(cell["tolerance"]),
-                                     float(cell["mad"]), int(cell["seeds"]))
+            out[str(key)] = Measured(float(cell["median"]), float(cell["expected"]),
+                                     float(cell["tolerance"]), float(cell["mad"]),
+                                     int(cell["seeds"]))
         except (KeyError, TypeError, ValueError) as err:
             raise ReferenceFileError(f"{where}: cells.{key}: {err}") from None
     return out

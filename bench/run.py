@@ -250,14 +250,21 @@ def run(scenario: Scenario, seeds: Seeds = Seeds(), device: str = "cpu", tier: s
     The protocol's primary metric being non-finite, or the protocol saying so, marks the run as
     diverged.  ``overrides`` go to the protocol (the gate passes a live aggregator).
     """
-    from bench.results import Metrics, RunRecord, Timing, environment
-
     protocol = protocol_of(scenario.protocol)
     seed_everything(seeds.train)
     dev = torch.device(device)
     start = time.perf_counter()
     outcome = protocol.execute(scenario, seeds, dev, progress, **overrides)
-    wall = time.perf_counter() - start
+    return make_record(scenario, seeds, dev, tier, outcome, time.perf_counter() - start)
+
+
+def make_record(scenario: Scenario, seeds: Seeds, device: torch.device, tier: str,
+                outcome: Outcome, wall: float) -> RunRecord:
+    """The record of ``scenario`` at ``seeds`` from its protocol's ``outcome`` and ``wall``
+    seconds (:func:`run`'s second half, shared with runners that execute runs together)."""
+    from bench.results import Metrics, RunRecord, Timing, environment
+
+    protocol = protocol_of(scenario.protocol)
     primary = protocol.primary()
     value = outcome.metrics.get(primary.name)
     diverged = outcome.diverged or value is None or not np.isfinite(value)
@@ -273,7 +280,7 @@ def run(scenario: Scenario, seeds: Seeds = Seeds(), device: str = "cpu", tier: s
             diagnostics={k: _finite_or_none(v) for k, v in outcome.diagnostics.items()},
         ),
         timing=Timing(wall_s=wall, phases=dict(outcome.phases), counters=dict(outcome.counters)),
-        environment=environment(str(dev)),
+        environment=environment(str(device)),
         config_hash=scenario.config_hash(),
         tier=tier,
     )

@@ -1,7 +1,8 @@
 """Running many (case, seed) jobs: in this process, in local worker processes, or elsewhere.
 
 A :class:`Job` is one case at one training seed.  A backend (:class:`SerialBackend`,
-:class:`ProcessBackend`, or the Ray backend in :mod:`bench.cluster`) runs jobs and yields each
+:class:`ProcessBackend`, :class:`BatchedBackend`, or the Ray backend in :mod:`bench.cluster`) runs
+jobs and yields each
 :class:`JobResult` as it finishes; :func:`run_jobs` is the one scheduling path around any
 backend: it skips jobs whose record already exists (``resume``), saves every finished record
 at once (atomically), reports progress, and keeps going when a job fails, recording its message.
@@ -112,6 +113,62 @@ class ProcessBackend:
                         yield future.result()
                     except Exception as err:  # noqa: BLE001  (a worker died)
                         yield JobResult(job, error=f"worker failed: {type(err).__name__}: {err}")
+
+
+class BatchedBackend:
+    """Runs jobs in this process, FedSGD jobs that share dataset, model, batch size, client
+    count, engine and epochs in lockstep batches of up to ``size`` runs
+    (:func:`bench.fl.batch.run_together`: one client-gradient call for the whole batch, records
+    equal to running each alone); every other job runs alone.  A batch that raises is rerun job
+    by job, so the failing job's error is its own."""
+
+    name = "batched"
+    workers = 1
+
+    def __init__(self, device: str, size: int, threads: int | None = None) -> None:
+        if size < 1:
+            raise ValueError(f"batch size must be >= 1, got {size}")
+        self.device, self.size, self.threads = device, size, threads
+
+    def results(self, jobs: list[Job], started: Callable[[Job], None]) -> Iterator[JobResult]:
+        import torch
+
+        from bench.fl.batch import run_together
+
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        for batch in lockstep_batches(jobs, self.size):
+            for job in batch:
+                started(job)
+            if len(batch) == 1:
+                yield execute(batch[0], self.device, self.threads)
+                continue
+            start = time.perf_counter()
+            try:
+                records = run_together(
+                    [(j.case.scenario, Seeds(j.case.split_seed, j.seed)) for j in batch],
+                    self.device, batch[0].case.tier)
+            except Exception:  # noqa: BLE001  (rerun alone: each job reports its own error)
+                for job in batch:
+                    yield execute(job, self.device, self.threads)
+                continue
+            share = (time.perf_counter() - start) / len(batch)
+            for job, record in zip(batch, records, strict=True):
+                record.reference = record_reference(job.case)
+                yield JobResult(job, record, seconds=share)
+
+
+def lockstep_batches(jobs: list[Job], size: int) -> list[list[Job]]:
+    """``jobs`` grouped by :func:`bench.fl.batch.lockstep_key` (and tier) into batches of at
+    most ``size``, in order of first appearance; a job without a key is a batch of one."""
+    from bench.fl.batch import lockstep_key
+
+    groups: dict[object, list[Job]] = {}
+    for index, job in enumerate(jobs):
+        key = lockstep_key(job.case.scenario)
+        groups.setdefault(index if key is None else (key, job.case.tier), []).append(job)
+    return [group[i : i + size] for group in groups.values()
+            for i in range(0, len(group), size)]
 
 
 @dataclass

@@ -292,7 +292,8 @@ def cli_probes() -> Iterator[Probe]:
     grid = str(TINY_GRID)
     run = ("run", grid, "--leaderboard", "{out}")
     for option, value in (("--threads", "0"), ("--threads", "-3"), ("--threads", "x"),
-                          ("--jobs", "0"), ("--jobs", "abc"), ("--seeds", "abc"),
+                          ("--jobs", "0"), ("--jobs", "abc"), ("--batch", "0"),
+                          ("--batch", "x"), ("--seeds", "abc"),
                           ("--seeds", "-1"), ("--seeds", "1,1"), ("--seeds", ""),
                           ("--device", "tpu")):
         yield _cli_probe("byzbench options", option, *run, option, value)

@@ -47,11 +47,23 @@ class FedSGD(FederatedRun):
         return self.pool_size / (self.settings.n * self.settings.batch_size)
 
     def updates(self, lr: float) -> RoundUpdates:
-        sc, h = self.settings, self.honest_count
+        x, y = self.client_batches()
+        return self.absorb(self.engine(self.params(), x, y))
+
+    def client_batches(self) -> tuple[Tensor, Tensor]:
+        """This round's minibatch of every active client, ``x[m, B, ...]`` and ``y[m, B]``
+        (data attackers' labels already poisoned)."""
         x, y = self.minibatch(self.sampler.next())
         if self.poisoned:
+            h = self.honest_count
             y[h:] = self.attack.poison_labels(y[h:], self.data.num_classes)
-        grads = self.engine(self.params(), x, y)
+        return x, y
+
+    def absorb(self, grads: Tensor) -> RoundUpdates:
+        """Fold the clients' gradients ``grads[m, d]`` at the broadcast model into their worker
+        momenta ``m_i <- beta m_i + (1 - beta) g_i`` (data attackers' gradients poisoned
+        first)."""
+        sc, h = self.settings, self.honest_count
         if self.poisoned:
             grads[h:] = self.attack.poison_gradients(grads[h:])
         self.momenta.mul_(sc.beta).add_(grads, alpha=1 - sc.beta)

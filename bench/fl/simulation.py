@@ -163,10 +163,20 @@ class FederatedRun:
 
     def step(self) -> Tensor:
         """Play one round; return the aggregate (non-finite when the defense failed)."""
-        self.round += 1
-        lr = self.settings.learning_rate((self.round - 1) / self.rounds_per_epoch)
+        lr = self.start_round()
         tick = time.perf_counter()
         rows = self.updates(lr)
+        return self.conclude(rows, lr, time.perf_counter() - tick)
+
+    def start_round(self) -> float:
+        """Advance the round counter; return this round's learning rate."""
+        self.round += 1
+        return self.settings.learning_rate((self.round - 1) / self.rounds_per_epoch)
+
+    def conclude(self, rows: RoundUpdates, lr: float, client_seconds: float) -> Tensor:
+        """The rest of a round once ``rows`` (computed in ``client_seconds``) are known: the
+        server's own update, the attack, the aggregation and the server step."""
+        tick = time.perf_counter()
         server = self.server_update(lr)
         if server is not None:
             innermost(self.defense).set_server_update(server)
@@ -180,7 +190,7 @@ class FederatedRun:
         tuck = time.perf_counter()
         updates.mean(dim=0)  # the baseline's cost on the same rows, for the timing check
         synchronize(self.device)
-        self.seconds["clients"] += tock - tick
+        self.seconds["clients"] += client_seconds + tock - tick
         self.seconds["attack"] += tack - tock
         self.seconds["aggregation"] += tuck - tack
         self.seconds["mean_aggregation"] += time.perf_counter() - tuck
@@ -196,40 +206,64 @@ class FederatedRun:
         return accuracy(self.model, self.data.x_test, self.data.y_test)
 
 
-def simulate_rounds(run: FederatedRun, progress: Callable[[Progress], None] | None) -> Outcome:
-    """Play ``run`` for its epochs, evaluating after each whole epoch."""
-    epochs = math.ceil(run.settings.epochs)
-    eval_rounds = {max(1, round(e * run.rounds_per_epoch)): e for e in range(1, epochs + 1)}
-    chance = 1.0 / run.data.num_classes
-    curve: list[float] = []
-    diverged = False
-    for t in range(1, max(eval_rounds) + 1):
-        aggregate = run.step()
-        if not torch.isfinite(aggregate).all():
-            diverged = True
-            break
-        if t in eval_rounds:
-            if not torch.isfinite(run.theta).all():
-                diverged = True
-                break
-            curve.append(run.test_accuracy())
-            if progress is not None:
-                progress(Progress(eval_rounds[t], epochs, {"test_accuracy": curve[-1]}))
-    if diverged:
-        curve += [chance] * (epochs - len(curve))
-    diagnostics = {k: sum(v) / len(v) for k, v in run.attack.diagnostics.items() if v}
-    sizes = class_histograms(run.data.y_train.cpu(), run.shards, run.data.num_classes).sum(1)
-    diagnostics["smallest_client"] = float(sizes.min())
-    return Outcome(
-        metrics={
-            "final_accuracy": chance if diverged else curve[-1],
-            "best_accuracy": max(curve),
-            "test_size": float(run.data.y_test.shape[0]),
-        },
-        curves={"test_accuracy": curve},
-        diagnostics=diagnostics,
-        phases=dict(run.seconds),
-        counters={"rounds": run.round, "evaluations": len(curve)},
-        diverged=diverged,
-    )
+class RoundLoop:
+    """The evaluation schedule of one run: feed it each round's aggregate with
+    :meth:`observe` until :attr:`done`, then take the :meth:`outcome`.
 
+    Test accuracy is measured after each whole epoch (round ``round(e * rounds_per_epoch)``);
+    a non-finite aggregate or model ends the run as diverged, the missing epochs at chance.
+    """
+
+    def __init__(self, run: FederatedRun, progress: Callable[[Progress], None] | None) -> None:
+        self.run, self.progress = run, progress
+        self.epochs = math.ceil(run.settings.epochs)
+        self.eval_rounds = {max(1, round(e * run.rounds_per_epoch)): e
+                            for e in range(1, self.epochs + 1)}
+        self.chance = 1.0 / run.data.num_classes
+        self.curve: list[float] = []
+        self.diverged = False
+        self.done = False
+
+    def observe(self, aggregate: Tensor) -> None:
+        """Account for the round the run just played, which returned ``aggregate``."""
+        run, t = self.run, self.run.round
+        if not torch.isfinite(aggregate).all():
+            self.diverged = self.done = True
+            return
+        if t in self.eval_rounds:
+            if not torch.isfinite(run.theta).all():
+                self.diverged = self.done = True
+                return
+            self.curve.append(run.test_accuracy())
+            if self.progress is not None:
+                self.progress(Progress(self.eval_rounds[t], self.epochs,
+                                       {"test_accuracy": self.curve[-1]}))
+        self.done = t >= max(self.eval_rounds)
+
+    def outcome(self) -> Outcome:
+        run, curve, diverged = self.run, list(self.curve), self.diverged
+        if diverged:
+            curve += [self.chance] * (self.epochs - len(curve))
+        diagnostics = {k: sum(v) / len(v) for k, v in run.attack.diagnostics.items() if v}
+        sizes = class_histograms(run.data.y_train.cpu(), run.shards, run.data.num_classes).sum(1)
+        diagnostics["smallest_client"] = float(sizes.min())
+        return Outcome(
+            metrics={
+                "final_accuracy": self.chance if diverged else curve[-1],
+                "best_accuracy": max(curve),
+                "test_size": float(run.data.y_test.shape[0]),
+            },
+            curves={"test_accuracy": curve},
+            diagnostics=diagnostics,
+            phases=dict(run.seconds),
+            counters={"rounds": run.round, "evaluations": len(curve)},
+            diverged=diverged,
+        )
+
+
+def simulate_rounds(run: FederatedRun, progress: Callable[[Progress], None] | None) -> Outcome:
+    """Play ``run`` for its epochs, evaluating after each whole epoch (see :class:`RoundLoop`)."""
+    loop = RoundLoop(run, progress)
+    while not loop.done:
+        loop.observe(run.step())
+    return loop.outcome()

@@ -102,8 +102,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     migrate.set_defaults(handler=_guarded(_migrate))
     refs = commands.add_parser(
         "references", help="committed per-cell reference values of a grid from DIR's records",
-        description="Median and tolerance per cell (" + "max(3 MAD, 1.5 points, grid-seed "
-                    "offset + 0.5)" + ") from a run of GRID with >= 5 training seeds.")
+        description="Per cell the median, the grid seeds' value and the tolerance "
+                    "max(3 MAD, 1.5 points), from a run of GRID with >= 5 training seeds.")
     refs.add_argument("dir", metavar="DIR", help="leaderboard or record folder of that run")
     refs.add_argument("--grid", required=True, help="shipped grid name (e.g. smoke-bite)")
     refs.add_argument("--out", default=None, metavar="FILE",

@@ -165,8 +165,9 @@ def test_help_and_listing_are_plain_whole_sentences(byzbench) -> None:
     run_help = byzbench("run", "--help").text
     options = re.findall(r"^  (--?[\w-]+)", run_help, flags=re.M)
     described = " ".join(run_help.split())
-    assert {"--leaderboard", "-j", "--device", "--seeds", "--threads", "--select"} <= set(options)
-    assert described.count("(default:") == 7  # GRID and the six options that take a value
+    assert {"--leaderboard", "-j", "--batch", "--device", "--seeds", "--threads",
+            "--select"} <= set(options)
+    assert described.count("(default:") == 8  # GRID and the seven options that take a value
     assert "(default: None)" not in described
 
 
