@@ -1,7 +1,8 @@
 """Name -> factory registries for every kind of pluggable component.
 
-Each kind (aggregators, pre-aggregators, attacks, datasets, models, partitioners, protocols) has
-one :class:`Registry`.  Components register under a short lowercase name with a decorator::
+Each kind (aggregators, pre-aggregators, attacks, datasets, models, partitioners, protocols,
+and the online track's input perturbations, clip threat models and feature detectors) has one
+:class:`Registry`.  Components register under a short lowercase name with a decorator::
 
     @aggregators.register("cc", tags={"stateful"})
     class CenteredClipping(Aggregator): ...
@@ -152,6 +153,9 @@ datasets: Registry = Registry("dataset")
 models: Registry = Registry("model")
 partitioners: Registry = Registry("partitioner")
 protocols: Registry = Registry("protocol")
+perturbations: Registry = Registry("perturbation")
+threatmodels: Registry = Registry("threat model")
+detectors: Registry = Registry("detector")
 
 ALL: dict[str, Registry] = {
     "aggregators": aggregators,
@@ -161,6 +165,9 @@ ALL: dict[str, Registry] = {
     "models": models,
     "partitioners": partitioners,
     "protocols": protocols,
+    "perturbations": perturbations,
+    "threatmodels": threatmodels,
+    "detectors": detectors,
 }
 
 
