@@ -10,6 +10,7 @@ from bench.attacks import (  # noqa: F401
     minmax,
     noise,
     nonfinite,
+    offset,
     rop,
 )
 from bench.attacks.base import Attack, AttackContext
