@@ -65,7 +65,7 @@ def test_query_itself_is_not_its_own_neighbour(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", [component("gmm")])
-def test_mixture_of_class_conditional_gaussians(name: str) -> None:
+def test_mixture_with_one_covariance_per_class(name: str) -> None:
     # Class 0 at {-1, 1}: mean 0, variance 1; class 1 at {8, 12}: mean 10, variance 4.
     detector = fitted(name, column(-1.0, 1.0, 8.0, 12.0), [0, 0, 1, 1], ridge=0.0)
     score = float(detector.score(column(3.0), torch.tensor([0]))[0])
