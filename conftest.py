@@ -1,8 +1,8 @@
-"""Root conftest: loads byzbench's two pytest plugins from the checkout.
+"""Root conftest of a checkout: byzbench's pytest plugin when it is not installed.
 
-``fixtures`` provides the device, seeds, data root and simulation fixtures and the command-line
-options; ``reports`` collects run records and writes leaderboards.  Neither is installed as a
-package: both are loaded from here.
+An installed byzbench registers :mod:`pytest_byzbench` through its ``pytest11`` entry point;
+pytest loads a plugin module once, so naming it here too is harmless and lets a bare checkout
+(``PYTHONPATH=.``) run its tests.
 """
 
-pytest_plugins = ["fixtures.plugin", "fixtures.gate", "reports.plugin"]
+pytest_plugins = ["pytest_byzbench"]

@@ -44,7 +44,11 @@ class GateSpec:
     def cases(self, defense: Defense) -> list[Case]:
         """The gate grid's cases with ``defense`` as the only defense."""
         raw = dict(self.grid)
-        raw["defenses"] = [{"name": defense.aggregator.name, "params": defense.aggregator.params}]
+        raw["defenses"] = [{
+            "name": defense.aggregator.name,
+            "params": defense.aggregator.params,
+            "pre": [{"name": p.name, "params": p.params} for p in defense.pre],
+        }]
         raw.setdefault("expect", {"floor": self.floor})
         return expand_grid(raw, self.where)
 

@@ -3,41 +3,50 @@
 A grid file looks like::
 
     tier: smoke
+    protocol: fedsgd        # a registered protocol (default fedsgd)
     seeds: [0]              # training seeds; each case runs all and asserts on the median
     split_seed: 0
     defaults: {n: 25, f: 5, batch_size: 16, epochs: 30, lr: 0.1, lr_milestones: [25]}
-    settings:               # dataset x model x split
+    settings:               # dataset x model, plus any of the protocol's settings
       - {dataset: digits, model: mlp, split: iid}
-    betas: [0.0, 0.9]
+    vary: {beta: [0.0, 0.9]}   # settings to take the product over
     defenses: [mean, {name: cc, params: {tau: 1.0}}, {name: rfa, pre: [bucketing]}]
     attacks: [none, alie, rop]
     expect:
-      floor: 0.8            # minimal median final accuracy of every case
-      cells:                # overrides matched on defense/attack/dataset/split/model/beta
+      floor: 0.8            # minimal median primary metric of every case
+      cells:                # overrides matched on defense/attack/dataset/model or any setting
         - {defense: mean, attack: alie, floor: 0.3}
         - {defense: mean, attack: nan, floor: 0.0, ceiling: 0.15}   # the attack must bite
+        - {attack: rop, bounds: {best_accuracy: [0.5, 1.0]}}        # other metrics' ranges
     timing: {max_aggregation_share: 0.9}
 
-Every name is checked against the registries and every parameter against its factory, so a
-typo fails at load time with the file and field named.
+Every name is checked against the protocol's registries, every parameter against its factory,
+every setting against the protocol's settings dataclass, and each scenario against the
+protocol's own preconditions (a rule's bound on ``f``, a batch per client), so a typo fails at
+load time with the file and field named.  Case ids are unique over every grid loaded together.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from bench.references import Reference, ReferenceTable
-from bench.registry import aggregators, attacks, datasets, models, partitioners, preaggregators
+from bench.registry import RegistryError
+from bench.run import Protocol, SettingsError, protocol_of
 from bench.scenario import Component, Defense, Scenario
 
-GRID_KEYS = {"tier", "seeds", "split_seed", "defaults", "settings", "betas", "defenses",
-             "attacks", "expect", "timing", "description", "references"}
-MATCH_KEYS = ("defense", "attack", "dataset", "split", "model", "beta")
+GRID_KEYS = {"tier", "protocol", "seeds", "split_seed", "defaults", "settings", "vary",
+             "defenses", "attacks", "expect", "timing", "description", "references"}
+TIERS = ("smoke", "standard", "paper", "gate")
+CORE_MATCH_KEYS = ("defense", "attack", "dataset", "model")
+RULE_KEYS = {"floor", "ceiling", "xfail", "bounds"}
 
 
 class GridError(ValueError):
@@ -48,8 +57,9 @@ class GridError(ValueError):
 class Case:
     """One test case: a scenario run for several training seeds, and what it must achieve.
 
-    The median final accuracy over seeds must reach ``floor``; where ``ceiling`` is set (an
-    attack expected to break the defense) it must also stay at or below it.  ``xfail`` holds
+    The median of the protocol's primary metric over seeds must reach ``floor``; where
+    ``ceiling`` is set (an attack expected to break the defense) it must also stay at or below
+    it.  ``bounds`` gives ``[low, high]`` ranges for other metrics' medians.  ``xfail`` holds
     the measured reason of a cell expected to fail (run as a strict expected failure).
     """
 
@@ -59,75 +69,59 @@ class Case:
     tier: str
     floor: float
     ceiling: float | None = None
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     max_aggregation_share: float | None = None
     reference: Reference | None = None
     xfail: str | None = None
-
-    def accuracy_problem(self, accuracy: float, num_classes: int) -> str | None:
-        """Why the median final ``accuracy`` (a fraction) fails this case, or ``None``: below
-        the floor, above the ceiling, or outside the published reference's tolerance."""
-        if accuracy < self.floor:
-            return (f"median final accuracy {100 * accuracy:.1f}% is below the floor "
-                    f"{100 * self.floor:.1f}%")
-        if self.ceiling is not None and accuracy > self.ceiling:
-            return (f"median final accuracy {100 * accuracy:.1f}% is above the ceiling "
-                    f"{100 * self.ceiling:.1f}%: the attack no longer breaks this defense")
-        if self.reference is not None:
-            return self.reference.verdict(accuracy, num_classes)
-        return None
+    source: str = ""
 
     @property
     def id(self) -> str:
-        return self.scenario.label
+        """The scenario's label, with the tier appended outside the default smoke tier, so ids
+        are unique across tiers whose grids share a layout."""
+        label = self.scenario.label
+        return label if self.tier == "smoke" else f"{label}-{self.tier}"
 
     @property
     def components(self) -> tuple[str, ...]:
         return self.scenario.components
 
-
-def _match(rule: dict[str, Any], scenario: Scenario) -> bool:
-    values = {
-        "defense": (scenario.defense.label, scenario.defense.aggregator.name),
-        "attack": (scenario.attack.label, scenario.attack.name),
-        "dataset": (scenario.dataset.label, scenario.dataset.name),
-        "split": (scenario.split.label, scenario.split.name),
-        "model": (scenario.model.label, scenario.model.name),
-        "beta": (scenario.beta,),
-    }
-    return all(rule[k] in values[k] for k in MATCH_KEYS if k in rule)
-
-
-def _validate_components(scenario: Scenario, where: str) -> None:
-    checks = [
-        (datasets, scenario.dataset, "dataset"),
-        (models, scenario.model, "model"),
-        (partitioners, scenario.split, "split"),
-        (attacks, scenario.attack, "attack"),
-        (aggregators, scenario.defense.aggregator, "defense"),
-        *((preaggregators, p, "defense.pre") for p in scenario.defense.pre),
-    ]
-    for registry, component, key in checks:
-        try:
-            entry = registry.entry(component.name)
-            accepted = entry.parameters()
-            unknown = set(component.params) - set(accepted)
-            if unknown and not entry.accepts_any_keyword():
-                raise ValueError(
-                    f"{registry.kind} {component.name!r} got unknown parameter(s) "
-                    f"{sorted(unknown)}; it accepts: {', '.join(accepted)}"
-                )
-        except ValueError as err:
-            raise GridError(f"{where}: {key}: {err}") from None
+    @property
+    def protocol(self) -> Protocol:
+        return protocol_of(self.scenario.protocol)
 
 
 def load_grid(path: Path) -> list[Case]:
     """Expand the grid file at ``path`` into cases, validating every field."""
     where = str(path)
+    path = Path(path)
+    if path.is_dir():
+        raise GridError(f"{where}: is a folder, not a grid file")
     try:
-        raw = yaml.safe_load(Path(path).read_text())
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise GridError(f"{where}: no such grid file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise GridError(f"{where}: cannot read: {err}") from None
     except yaml.YAMLError as err:
         raise GridError(f"{where}: not valid YAML: {err}") from None
     return expand_grid(raw, where)
+
+
+def load_grids(paths: list[Path]) -> list[Case]:
+    """Cases of several grids, with ids checked unique across all of them."""
+    cases = [case for path in paths for case in load_grid(path)]
+    check_unique(cases)
+    return cases
+
+
+def check_unique(cases: list[Case]) -> None:
+    seen: dict[str, Case] = {}
+    for case in cases:
+        other = seen.setdefault(case.id, case)
+        if other is not case:
+            raise GridError(f"{case.source}: case id {case.id} also comes from {other.source}; "
+                            "two cases with one id would share runs and records")
 
 
 def expand_grid(raw: Any, where: str) -> list[Case]:
@@ -140,68 +134,215 @@ def expand_grid(raw: Any, where: str) -> list[Case]:
     for key in ("tier", "settings", "defenses", "attacks"):
         if key not in raw:
             raise GridError(f"{where}: missing required key {key!r}")
-    return list(_expand(raw, where))
+    cases = list(_expand(raw, where))
+    check_unique(cases)
+    return cases
 
 
-def _expand(raw: dict[str, Any], where: str):
-    tier = raw["tier"]
-    seeds = tuple(int(s) for s in raw.get("seeds", [0]))
-    split_seed = int(raw.get("split_seed", 0))
-    defaults = dict(raw.get("defaults") or {})
-    betas = raw.get("betas", [defaults.pop("beta", 0.9)])
-    expect = dict(raw.get("expect") or {})
-    if "floor" not in expect:
-        raise GridError(f"{where}: expect.floor is required")
+def _list(raw: dict[str, Any], key: str, where: str) -> list[Any]:
+    value = raw[key]
+    if not isinstance(value, list) or not value:
+        raise GridError(f"{where}: {key} must be a non-empty list, got {value!r}")
+    return value
+
+
+def _seeds(raw: dict[str, Any], where: str) -> tuple[int, ...]:
+    seeds = raw.get("seeds", [0])
+    if not isinstance(seeds, list) or not seeds:
+        raise GridError(f"{where}: seeds must be a non-empty list of integers, got {seeds!r}")
+    for i, seed in enumerate(seeds):
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise GridError(f"{where}: seeds[{i}] must be an integer >= 0, got {seed!r}")
+    if len(set(seeds)) != len(seeds):
+        raise GridError(f"{where}: seeds has duplicates: {seeds}")
+    return tuple(seeds)
+
+
+def _protocol(raw: dict[str, Any], where: str) -> Protocol:
+    try:
+        return protocol_of(str(raw.get("protocol", "fedsgd")))
+    except RegistryError as err:
+        raise GridError(f"{where}: protocol: {err}") from None
+
+
+def _fraction_check(protocol: Protocol, value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise GridError(f"{where}: expected a number, got {value!r}")
+    if protocol.primary().unit == "fraction" and not 0 <= value <= 1:
+        raise GridError(f"{where}: {protocol.primary().name} is a fraction in [0, 1], got "
+                        f"{value!r} (write 0.95 for 95%)")
+    return float(value)
+
+
+def _bounds(protocol: Protocol, raw: Any, where: str) -> dict[str, tuple[float, float]]:
+    if not isinstance(raw, dict):
+        raise GridError(f"{where}: bounds must map metric names to [low, high], got {raw!r}")
+    out = {}
+    for name, pair in raw.items():
+        if not any(m.name == name for m in protocol.metrics):
+            known = ", ".join(m.name for m in protocol.metrics)
+            raise GridError(f"{where}.{name}: protocol {protocol.name} has no metric {name!r}; "
+                            f"it reports: {known}")
+        if (not isinstance(pair, list) or len(pair) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                           for v in pair) or pair[0] > pair[1]):
+            raise GridError(f"{where}.{name}: expected [low, high] with low <= high, got {pair!r}")
+        out[name] = (float(pair[0]), float(pair[1]))
+    return out
+
+
+def _rules(protocol: Protocol, expect: dict[str, Any], where: str) -> list[dict[str, Any]]:
     rules = expect.get("cells") or []
+    if not isinstance(rules, list):
+        raise GridError(f"{where}: expect.cells must be a list, got {rules!r}")
+    match_keys = set(CORE_MATCH_KEYS) | set(protocol.settings.field_names())
     for i, rule in enumerate(rules):
-        bad = set(rule) - set(MATCH_KEYS) - {"floor", "ceiling", "xfail"}
+        at = f"{where}: expect.cells[{i}]"
+        if not isinstance(rule, dict):
+            raise GridError(f"{at}: expected a mapping, got {rule!r}")
+        bad = set(rule) - match_keys - RULE_KEYS
         if bad:
-            raise GridError(f"{where}: expect.cells[{i}]: unknown key(s) {sorted(bad)}")
-    timing = dict(raw.get("timing") or {})
+            raise GridError(f"{at}: unknown key(s) {sorted(bad)}; match on "
+                            f"{sorted(match_keys)} and set {sorted(RULE_KEYS)}")
+        for key in ("floor", "ceiling"):
+            if key in rule:
+                _fraction_check(protocol, rule[key], f"{at}.{key}")
+        if "bounds" in rule:
+            _bounds(protocol, rule["bounds"], f"{at}.bounds")
+    return rules
+
+
+def _match(rule: dict[str, Any], scenario: Scenario) -> bool:
+    for key, wanted in rule.items():
+        if key in RULE_KEYS:
+            continue
+        if key in CORE_MATCH_KEYS:
+            part = getattr(scenario, key)
+            values = (part.label, part.aggregator.name if key == "defense" else part.name)
+        else:
+            value = getattr(scenario.settings, key)
+            values = (value.label, value.name) if isinstance(value, Component) else (value,)
+        if wanted not in values:
+            return False
+    return True
+
+
+def validate_components(protocol: Protocol, scenario: Scenario, where: str) -> None:
+    """Check every component of ``scenario`` against the registry of its slot."""
+    slots = protocol.slots
+    checks = [
+        (slots["dataset"], scenario.dataset, "dataset"),
+        (slots["model"], scenario.model, "model"),
+        (slots["attack"], scenario.attack, "attack"),
+        (slots["defense"], scenario.defense.aggregator, "defense"),
+        *((registry, comp, name) for name, registry, comp in scenario.settings.component_slots()),
+    ]
+    if scenario.defense.pre:
+        if "pre" not in slots:
+            raise GridError(f"{where}: defense: protocol {protocol.name} takes no "
+                            "pre-aggregators ('pre')")
+        checks += [(slots["pre"], p, "defense.pre") for p in scenario.defense.pre]
+    for registry, component, key in checks:
+        try:
+            entry = registry.entry(component.name)
+            accepted = entry.parameters()
+            unknown = sorted(set(component.params) - set(accepted))
+            if unknown and not entry.accepts_any_keyword():
+                raise RegistryError(
+                    f"{registry.kind} {component.name!r} got unknown parameter(s) "
+                    f"{', '.join(unknown)}; it accepts: {', '.join(accepted) or '(none)'}")
+        except RegistryError as err:
+            raise GridError(f"{where}: {key}: {err}") from None
+
+
+def _expand(raw: dict[str, Any], where: str) -> Iterator[Case]:
+    tier = raw["tier"]
+    if tier not in TIERS:
+        raise GridError(f"{where}: tier must be one of {', '.join(TIERS)}, got {tier!r}")
+    protocol = _protocol(raw, where)
+    seeds = _seeds(raw, where)
+    split_seed = raw.get("split_seed", 0)
+    if isinstance(split_seed, bool) or not isinstance(split_seed, int) or split_seed < 0:
+        raise GridError(f"{where}: split_seed must be an integer >= 0, got {split_seed!r}")
+    defaults = raw.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise GridError(f"{where}: defaults must be a mapping of settings, got {defaults!r}")
+    vary = raw.get("vary") or {}
+    if not isinstance(vary, dict) or not all(isinstance(v, list) and v for v in vary.values()):
+        raise GridError(f"{where}: vary must map settings to non-empty lists, got {vary!r}")
+    expect = raw.get("expect")
+    if not isinstance(expect, dict) or "floor" not in expect:
+        raise GridError(f"{where}: expect.floor is required")
+    bad = set(expect) - {"floor", "ceiling", "cells"}
+    if bad:
+        raise GridError(f"{where}: expect: unknown key(s) {sorted(bad)}")
+    floor = _fraction_check(protocol, expect["floor"], f"{where}: expect.floor")
+    rules = _rules(protocol, expect, where)
+    timing = raw.get("timing") or {}
+    if not isinstance(timing, dict) or set(timing) - {"max_aggregation_share"}:
+        raise GridError(f"{where}: timing: only max_aggregation_share is known, got {timing!r}")
+    share = timing.get("max_aggregation_share")
+    if share is not None and (not isinstance(share, (int, float)) or not 0 < share <= 1):
+        raise GridError(f"{where}: timing.max_aggregation_share must be in (0, 1], got {share!r}")
     try:
         table = ReferenceTable(raw["references"], where) if "references" in raw else None
     except (KeyError, TypeError, ValueError) as err:
         raise GridError(f"{where}: references: {err}") from None
-    defenses = [Defense.parse(d, f"{where}: defenses[{i}]")
-                for i, d in enumerate(raw["defenses"])]
-    attack_specs = [Component.parse(a, f"{where}: attacks[{i}]")
-                    for i, a in enumerate(raw["attacks"])]
-    for i, setting in enumerate(raw["settings"]):
-        if not isinstance(setting, dict) or not {"dataset", "model", "split"} <= set(setting):
-            raise GridError(f"{where}: settings[{i}] needs dataset, model and split")
-        overrides = {k: v for k, v in setting.items() if k not in ("dataset", "model", "split")}
-        local = {**defaults, **overrides}
-        for beta, defense, attack in itertools.product(betas, defenses, attack_specs):
+    try:
+        defenses = [Defense.parse(d, f"{where}: defenses[{i}]")
+                    for i, d in enumerate(_list(raw, "defenses", where))]
+        attack_specs = [Component.parse(a, f"{where}: attacks[{i}]")
+                        for i, a in enumerate(_list(raw, "attacks", where))]
+    except ValueError as err:
+        raise GridError(str(err)) from None
+    for i, setting in enumerate(_list(raw, "settings", where)):
+        at = f"{where}: settings[{i}]"
+        if not isinstance(setting, dict) or not {"dataset", "model"} <= set(setting):
+            raise GridError(f"{at}: needs dataset and model")
+        try:
+            dataset = Component.parse(setting["dataset"], f"{at}.dataset")
+            model = Component.parse(setting["model"], f"{at}.model")
+        except ValueError as err:
+            raise GridError(str(err)) from None
+        local = {**defaults, **{k: v for k, v in setting.items() if k not in ("dataset", "model")}}
+        for values in itertools.product(*vary.values()):
+            fields_ = {**local, **dict(zip(vary, values, strict=True))}
             try:
-                scenario = Scenario(
-                    dataset=Component.parse(setting["dataset"], f"{where}: settings[{i}].dataset"),
-                    model=Component.parse(setting["model"], f"{where}: settings[{i}].model"),
-                    split=Component.parse(setting["split"], f"{where}: settings[{i}].split"),
-                    defense=defense,
-                    attack=attack,
-                    beta=float(beta),
-                    **{k: tuple(v) if isinstance(v, list) else v for k, v in local.items()},
-                )
-            except TypeError as err:
-                raise GridError(f"{where}: settings[{i}] or defaults: {err}") from None
-            except ValueError as err:
-                raise GridError(f"{where}: settings[{i}]: {err}") from None
-            _validate_components(scenario, f"{where}: settings[{i}]")
-            floor = float(expect["floor"])
-            ceiling = xfail = None
-            for rule in rules:
-                if _match(rule, scenario):
-                    floor = float(rule.get("floor", floor))
-                    ceiling = float(rule["ceiling"]) if "ceiling" in rule else ceiling
-                    xfail = str(rule["xfail"]) if "xfail" in rule else xfail
-            yield Case(
-                scenario=scenario,
-                seeds=seeds,
-                split_seed=split_seed,
-                tier=tier,
-                floor=floor,
-                ceiling=ceiling,
-                max_aggregation_share=timing.get("max_aggregation_share"),
-                reference=table.lookup(scenario) if table else None,
-                xfail=xfail,
-            )
+                settings = protocol.settings.from_dict(fields_, f"{at} (with defaults)")
+            except (SettingsError, ValueError, TypeError) as err:
+                raise GridError(str(err)) from None
+            for defense, attack in itertools.product(defenses, attack_specs):
+                scenario = Scenario(protocol.name, dataset, model, defense, attack, settings)
+                validate_components(protocol, scenario, at)
+                try:
+                    protocol.validate(scenario)
+                except (RegistryError, ValueError) as err:
+                    raise GridError(f"{at}: {scenario.label}: {err}") from None
+                yield _case(protocol, scenario, seeds, split_seed, tier, floor, rules, share,
+                            table, where)
+
+
+def _case(protocol: Protocol, scenario: Scenario, seeds: tuple[int, ...], split_seed: int,
+          tier: str, floor: float, rules: list[dict[str, Any]], share: float | None,
+          table: ReferenceTable | None, where: str) -> Case:
+    ceiling = xfail = None
+    bounds: dict[str, tuple[float, float]] = {}
+    for rule in rules:
+        if _match(rule, scenario):
+            floor = float(rule.get("floor", floor))
+            ceiling = float(rule["ceiling"]) if "ceiling" in rule else ceiling
+            xfail = str(rule["xfail"]) if "xfail" in rule else xfail
+            bounds.update(_bounds(protocol, rule.get("bounds", {}), where))
+    return Case(
+        scenario=scenario,
+        seeds=seeds,
+        split_seed=split_seed,
+        tier=tier,
+        floor=floor,
+        ceiling=ceiling,
+        bounds=bounds,
+        max_aggregation_share=share,
+        reference=table.lookup(scenario) if table else None,
+        xfail=xfail,
+        source=where,
+    )

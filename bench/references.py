@@ -98,12 +98,12 @@ class ReferenceTable:
 
     @staticmethod
     def setting_of(scenario: Scenario) -> str:
-        return f"{scenario.dataset.name}-{scenario.split.name}"
+        return f"{scenario.dataset.name}-{scenario.settings.split.name}"
 
     def lookup(self, scenario: Scenario) -> Reference | None:
         """The reference of ``scenario``'s cell, or ``None`` if the table has no such column."""
         setting, defense = self.setting_of(scenario), scenario.defense.label
-        column = (defense, scenario.beta)
+        column = (defense, scenario.settings.beta)
         if column not in self.columns:
             return None
         attacked = [v for (s, _, d, b), v in self.cells.items() if (s, d, b) == (setting, *column)]

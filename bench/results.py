@@ -3,34 +3,40 @@
 One :class:`RunRecord` per (scenario, seeds) run, written as one JSON file named by its
 :attr:`~RunRecord.key` (configuration hash plus seeds), so a rerun of the same case replaces its
 file.  The record carries the full configuration, so any table can be regenerated from records
-alone.  Numbers are stored as JSON numbers (accuracies as fractions in [0, 1]).
+alone.
 
-Schema (version 2)::
+Schema (version 3)::
 
-    schema_version  int            2
+    schema_version  int            3
     created         str            ISO 8601 time the run finished (UTC), newest wins on merge
-    config_hash     str            Scenario.config_hash() of ``scenario``
+    config_hash     str            Scenario.config_hash() of ``scenario`` (checked on load)
     tier            str            smoke | standard | paper | gate
-    scenario        object         every Scenario field (bench.scenario.Scenario.to_dict)
+    scenario        object         {protocol, dataset, model, defense, attack, settings}
     seeds           {split, train} ints
-    metrics         final_accuracy, best_accuracy (fractions), curve (one per epoch),
-                    diverged (bool), diagnostics ({name: number or null})
-    timing          wall_s, rounds, rounds_per_s, gradient_s, aggregation_s
-                    (+ derived aggregation_share)
+    metrics         primary (name), values ({name: number or null}), units ({name: unit}),
+                    curves ({name: [numbers]}), diverged (bool), diagnostics ({name: number
+                    or null})
+    timing          wall_s, phases ({name: seconds}: clients, attack, aggregation, ...),
+                    counters ({name: int}: rounds, ...)
+    reference       null, or {value, tolerance, source}: the expected primary value the grid
+                    gave the case (a paper's or a committed measurement) beside the measured one
     environment     {name: str}: package versions, device, device_name, git_revision
 
+Version 2 records (FedSGD only, one flat scenario) load through :func:`migrate_v2`.
 :func:`RunRecord.from_dict` validates all of it and names the offending field on error, e.g.
-``record metrics.final_accuracy: expected a number, got 'abc'``.
+``record metrics.values.final_accuracy: expected a number, got 'abc'``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import platform
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -38,7 +44,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = (2, 3)
 REQUIRED_ENVIRONMENT = ("python", "torch", "device_name", "git_revision")
 
 
@@ -53,29 +60,46 @@ def now_iso() -> str:
 
 @dataclass
 class Metrics:
-    """Accuracies are fractions in [0, 1]; ``curve`` holds one test accuracy per epoch."""
+    """The protocol's metrics: ``values[primary]`` is what cases and tables rank on; units
+    say how to read each value (``fraction`` values are accuracies in [0, 1])."""
 
-    final_accuracy: float
-    best_accuracy: float
-    curve: list[float]
+    primary: str
+    values: dict[str, float | None]
+    units: dict[str, str]
+    curves: dict[str, list[float]] = field(default_factory=dict)
     diverged: bool = False
     diagnostics: dict[str, float | None] = field(default_factory=dict)
+
+    @property
+    def primary_value(self) -> float | None:
+        return self.values.get(self.primary)
+
+    def value(self, name: str) -> float | None:
+        """A metric, falling back to the diagnostics for names the protocol did not declare."""
+        return self.values[name] if name in self.values else self.diagnostics.get(name)
 
 
 @dataclass
 class Timing:
-    """Wall-clock seconds of the run, and the aggregation's share of round time."""
+    """Wall-clock seconds of the run, seconds by phase, and counts (rounds, retrains, ...)."""
 
     wall_s: float
-    rounds: int
-    rounds_per_s: float
-    gradient_s: float
-    aggregation_s: float
+    phases: dict[str, float] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
 
-    @property
-    def aggregation_share(self) -> float:
-        total = self.gradient_s + self.aggregation_s
-        return self.aggregation_s / total if total > 0 else 0.0
+    def share(self, phase: str) -> float:
+        """``phase``'s fraction of the time spent in all phases."""
+        total = sum(self.phases.values())
+        return self.phases.get(phase, 0.0) / total if total > 0 else 0.0
+
+
+@dataclass
+class Reference:
+    """The value a grid expected for the primary metric, with its tolerance and source."""
+
+    value: float
+    tolerance: float
+    source: str
 
 
 @dataclass
@@ -89,6 +113,7 @@ class RunRecord:
     environment: dict[str, Any]
     config_hash: str
     tier: str = "smoke"
+    reference: Reference | None = None
     created: str = field(default_factory=now_iso)
     schema_version: int = SCHEMA_VERSION
 
@@ -101,13 +126,17 @@ class RunRecord:
     def created_at(self) -> datetime:
         return datetime.fromisoformat(self.created)
 
+    @property
+    def protocol(self) -> str:
+        return str(self.scenario["protocol"])
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        out["metrics"]["diagnostics"] = {
-            k: (float(v) if v is not None and math.isfinite(v) else None)
-            for k, v in self.metrics.diagnostics.items()
-        }
-        out["timing"]["aggregation_share"] = self.timing.aggregation_share
+        for key in ("values", "diagnostics"):
+            out["metrics"][key] = {
+                k: (float(v) if v is not None and math.isfinite(v) else None)
+                for k, v in out["metrics"][key].items()
+            }
         return out
 
     def to_json(self, indent: int | None = None) -> str:
@@ -115,20 +144,91 @@ class RunRecord:
 
     @classmethod
     def from_dict(cls, data: Any) -> RunRecord:
-        """Validate ``data`` against the schema and build the record (or raise RecordError)."""
+        """Validate ``data`` against the schema and build the record (or raise RecordError).
+        Version 2 records are migrated first."""
         version = data.get("schema_version") if isinstance(data, dict) else None
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_VERSIONS:
             raise RecordError(
-                f"record schema_version: this byzbench reads version {SCHEMA_VERSION}, "
-                f"got {version!r}"
+                f"record schema_version: this byzbench reads versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))}, got {version!r}"
             )
+        if version == 2:
+            data = migrate_v2(data)
         top = _fields(data, cls, "", set())
         checked = {name: _CHECKS[name](value, name) for name, value in top.items()}
-        return cls(**checked)
+        record = cls(**checked)
+        expected = _scenario_hash(record.scenario)
+        if record.config_hash != expected:
+            raise RecordError(f"record config_hash: {record.config_hash!r} does not match its "
+                              f"scenario (which hashes to {expected!r}); the file was edited "
+                              "or corrupted")
+        return record
 
     @classmethod
     def from_json(cls, text: str) -> RunRecord:
         return cls.from_dict(json.loads(text))
+
+
+# --- version 2 ------------------------------------------------------------------------------
+
+V2_SETTINGS = ("n", "f", "beta", "batch_size", "epochs", "lr", "lr_milestones", "lr_gamma",
+               "engine", "max_train")
+
+
+def migrate_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """A version 2 record (FedSGD, flat scenario) in version 3's layout.
+
+    Its hash is checked against the v2 scenario as it was hashed then, and replaced by the
+    hash of the migrated scenario.  v2 timed the attack inside the clients' phase: that phase
+    becomes ``clients_with_attack``.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("scenario"), dict):
+        raise RecordError("record scenario: expected an object")
+    old = data["scenario"]
+    blob = json.dumps(old, sort_keys=True, default=str)
+    if hashlib.sha256(blob.encode()).hexdigest()[:16] != data.get("config_hash"):
+        raise RecordError("record config_hash: does not match its (version 2) scenario")
+    try:
+        scenario = {
+            "protocol": old["protocol"],
+            "dataset": old["dataset"],
+            "model": old["model"],
+            "defense": old["defense"],
+            "attack": old["attack"],
+            "settings": {"split": old["split"], **{k: old[k] for k in V2_SETTINGS if k in old}},
+        }
+        metrics, timing = data["metrics"], data["timing"]
+        migrated = {
+            **{k: v for k, v in data.items() if k not in ("scenario", "metrics", "timing")},
+            "schema_version": SCHEMA_VERSION,
+            "scenario": scenario,
+            "metrics": {
+                "primary": "final_accuracy",
+                "values": {"final_accuracy": metrics["final_accuracy"],
+                           "best_accuracy": metrics["best_accuracy"]},
+                "units": {"final_accuracy": "fraction", "best_accuracy": "fraction"},
+                "curves": {"test_accuracy": metrics["curve"]},
+                "diverged": metrics["diverged"],
+                "diagnostics": metrics["diagnostics"],
+            },
+            "timing": {
+                "wall_s": timing["wall_s"],
+                "phases": {"clients_with_attack": timing["gradient_s"],
+                           "aggregation": timing["aggregation_s"]},
+                "counters": {"rounds": timing["rounds"]},
+            },
+            "reference": None,
+        }
+    except (KeyError, TypeError) as err:
+        raise RecordError(f"record (version 2): missing field {err}") from None
+    migrated["config_hash"] = _scenario_hash(scenario)
+    return migrated
+
+
+def _scenario_hash(scenario: dict[str, Any]) -> str:
+    from bench.scenario import config_hash
+
+    return config_hash(scenario)
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -170,13 +270,6 @@ def _non_negative(value: Any, where: str) -> float:
     return number
 
 
-def _fraction(value: Any, where: str) -> float:
-    number = _number(value, where)
-    if not 0.0 <= number <= 1.0:
-        raise _fail(where, "a fraction in [0, 1]", value)
-    return number
-
-
 def _integer(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _fail(where, "an integer", value)
@@ -201,17 +294,20 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _curve(value: Any, where: str) -> list[float]:
-    if not isinstance(value, list) or not value:
-        raise _fail(where, "a non-empty list of fractions", value)
-    return [_fraction(v, f"{where}[{i}]") for i, v in enumerate(value)]
-
-
-def _diagnostics(value: Any, where: str) -> dict[str, float | None]:
+def _optional_numbers(value: Any, where: str) -> dict[str, float | None]:
     return {
         k: None if v is None else _number(v, f"{where}.{k}")
         for k, v in _mapping(value, where).items()
     }
+
+
+def _curves(value: Any, where: str) -> dict[str, list[float]]:
+    out = {}
+    for name, series in _mapping(value, where).items():
+        if not isinstance(series, list):
+            raise _fail(f"{where}.{name}", "a list of numbers", series)
+        out[name] = [_number(v, f"{where}.{name}[{i}]") for i, v in enumerate(series)]
+    return out
 
 
 def _seeds(value: Any, where: str) -> dict[str, int]:
@@ -254,25 +350,42 @@ def _created(value: Any, where: str) -> str:
 def _metrics(value: Any, where: str) -> Metrics:
     data = _fields(value, Metrics, where, set())
     checks: dict[str, Callable[[Any, str], Any]] = {
-        "final_accuracy": _fraction,
-        "best_accuracy": _fraction,
-        "curve": _curve,
+        "primary": _text,
+        "values": _optional_numbers,
+        "units": lambda v, w: {k: _text(u, f"{w}.{k}") for k, u in _mapping(v, w).items()},
+        "curves": _curves,
         "diverged": _flag,
-        "diagnostics": _diagnostics,
+        "diagnostics": _optional_numbers,
     }
-    return Metrics(**{k: checks[k](v, f"{where}.{k}") for k, v in data.items()})
+    metrics = Metrics(**{k: checks[k](v, f"{where}.{k}") for k, v in data.items()})
+    if metrics.primary not in metrics.values:
+        raise RecordError(f"record {where}.values: has no value for the primary metric "
+                          f"{metrics.primary!r}")
+    for name, unit in metrics.units.items():
+        number = metrics.values.get(name)
+        if unit == "fraction" and number is not None and not 0.0 <= number <= 1.0:
+            raise _fail(f"{where}.values.{name}", "a fraction in [0, 1]", number)
+    return metrics
 
 
 def _timing(value: Any, where: str) -> Timing:
-    data = _fields(value, Timing, where, {"aggregation_share"})
+    data = _fields(value, Timing, where, set())
     checks: dict[str, Callable[[Any, str], Any]] = {
         "wall_s": _non_negative,
-        "rounds": _integer,
-        "rounds_per_s": _non_negative,
-        "gradient_s": _non_negative,
-        "aggregation_s": _non_negative,
+        "phases": lambda v, w: {k: _non_negative(s, f"{w}.{k}")
+                                for k, s in _mapping(v, w).items()},
+        "counters": lambda v, w: {k: _integer(c, f"{w}.{k}") for k, c in _mapping(v, w).items()},
     }
     return Timing(**{k: checks[k](v, f"{where}.{k}") for k, v in data.items()})
+
+
+def _reference(value: Any, where: str) -> Reference | None:
+    if value is None:
+        return None
+    data = _fields(value, Reference, where, set())
+    return Reference(value=_number(data["value"], f"{where}.value"),
+                     tolerance=_non_negative(data["tolerance"], f"{where}.tolerance"),
+                     source=_text(data["source"], f"{where}.source"))
 
 
 _CHECKS: dict[str, Callable[[Any, str], Any]] = {
@@ -283,6 +396,7 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "environment": _environment,
     "config_hash": _text,
     "tier": _text,
+    "reference": _reference,
     "created": _created,
     "schema_version": _integer,
 }
@@ -340,13 +454,22 @@ def read_record_file(path: Path) -> list[RunRecord]:
         data = json.loads(Path(path).read_text())
         items = data if isinstance(data, list) else [data]
         return [RunRecord.from_dict(item) for item in items]
-    except (RecordError, json.JSONDecodeError) as err:
+    except (RecordError, json.JSONDecodeError, UnicodeDecodeError) as err:
         raise RecordError(f"{path}: {err}") from None
 
 
-def load_records(location: Path) -> list[RunRecord]:
-    """Every record at ``location`` (see :func:`record_files`); a bad file raises naming it."""
-    return [r for path in record_files(location) for r in read_record_file(path)]
+def load_records(location: Path, skip_bad: bool = False) -> list[RunRecord]:
+    """Every record at ``location`` (see :func:`record_files`).  A bad file raises naming it,
+    or, with ``skip_bad``, is left out with a warning naming it and why."""
+    out: list[RunRecord] = []
+    for path in record_files(location):
+        try:
+            out += read_record_file(path)
+        except (RecordError, OSError, UnicodeDecodeError) as err:
+            if not skip_bad:
+                raise RecordError(str(err)) from None
+            warnings.warn(f"skipped {err}", stacklevel=2)
+    return out
 
 
 # --- environment ----------------------------------------------------------------------------

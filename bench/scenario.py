@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.run import Settings
 
 
-def _format_value(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """A setting value as test ids show it: ``0.9``, ``1`` for ``1.0``, ``3x4`` for lists."""
     if isinstance(value, (list, tuple)):
-        return "x".join(_format_value(v) for v in value)
+        return "x".join(format_value(v) for v in value)
     if isinstance(value, float) and value.is_integer():
         value = int(value) if abs(value) >= 1 else value
     return str(value).replace(" ", "")
@@ -29,7 +33,7 @@ class Component:
 
     @property
     def label(self) -> str:
-        suffix = "".join(f"_{k}{_format_value(v)}" for k, v in sorted(self.params.items()))
+        suffix = "".join(f"_{k}{format_value(v)}" for k, v in sorted(self.params.items()))
         return self.name + suffix
 
     @classmethod
@@ -86,45 +90,50 @@ class Defense:
     def to_dict(self) -> dict[str, Any]:
         return {"aggregator": self.aggregator.to_dict(), "pre": [p.to_dict() for p in self.pre]}
 
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "defense") -> Defense:
+        """Inverse of :meth:`to_dict`."""
+        if not isinstance(data, dict) or "aggregator" not in data:
+            raise ValueError(f"{where}: expected {{aggregator, pre}}, got {data!r}")
+        pre = data.get("pre") or []
+        if not isinstance(pre, list):
+            raise ValueError(f"{where}.pre: expected a list, got {pre!r}")
+        return cls(Component.parse(data["aggregator"], f"{where}.aggregator"),
+                   tuple(Component.parse(p, f"{where}.pre[{i}]") for i, p in enumerate(pre)))
+
 
 @dataclass(frozen=True)
 class Scenario:
     """Every setting of one simulated run except the seeds and the device.
 
-    Seed 003's protocol (Algorithm 1): ``n`` clients of which ``f`` are Byzantine, batch size
-    ``batch_size``, worker momentum ``beta``, server step ``lr`` multiplied by ``lr_gamma`` at
-    each epoch in ``lr_milestones``, for ``epochs`` epochs of ``N / (n * batch_size)`` rounds.
-    ``max_train`` caps the training pool (a deterministic subset) for fast tiers.
+    A common core -- the ``protocol``'s name and the ``dataset``, ``model``, ``defense`` and
+    ``attack`` components -- plus ``settings``, an instance of that protocol's
+    :class:`~bench.run.Settings` dataclass (FL's clients, momentum and budget, say).
     """
 
+    protocol: str
     dataset: Component
     model: Component
-    split: Component
     defense: Defense
     attack: Component
-    n: int = 25
-    f: int = 5
-    beta: float = 0.9
-    batch_size: int = 32
-    epochs: float = 100
-    lr: float = 0.1
-    lr_milestones: tuple[float, ...] = (75,)
-    lr_gamma: float = 0.1
-    protocol: str = "fedsgd"
-    engine: str = "vmap"
-    max_train: int | None = None
+    settings: Settings
 
     def __post_init__(self) -> None:
-        if self.n < 1:
-            raise ValueError(f"n must be >= 1, got {self.n}")
-        if not 0 <= self.f < self.n:
-            raise ValueError(f"f must satisfy 0 <= f < n, got f={self.f}, n={self.n}")
-        if not 0 <= self.beta < 1:
-            raise ValueError(f"beta must be in [0, 1), got {self.beta}")
-        if self.batch_size < 1 or self.epochs <= 0 or self.lr <= 0:
-            raise ValueError("batch_size, epochs and lr must be positive")
-        if self.engine not in ("vmap", "sequential"):
-            raise ValueError(f"engine must be 'vmap' or 'sequential', got {self.engine!r}")
+        from bench.run import protocol_of
+
+        expected = protocol_of(self.protocol).settings
+        if type(self.settings) is not expected:
+            raise ValueError(f"protocol {self.protocol!r} takes {expected.__name__}, got "
+                             f"{type(self.settings).__name__}")
+
+    def value(self, name: str) -> Any:
+        """A core field's label or a setting's value by name (what groupings refer to)."""
+        if name in ("dataset", "model", "defense", "attack"):
+            return getattr(self, name).label
+        if name == "protocol":
+            return self.protocol
+        value = getattr(self.settings, name)
+        return value.label if isinstance(value, Component) else value
 
     @property
     def components(self) -> tuple[str, ...]:
@@ -133,60 +142,60 @@ class Scenario:
             self.protocol,
             self.dataset.name,
             self.model.name,
-            self.split.name,
+            *(c.name for _, _, c in self.settings.component_slots()),
             *self.defense.names,
             self.attack.name,
         )
 
     @property
     def label(self) -> str:
-        """``dataset-model-split-defense-attack-n25f5-b0.9``: the test id of this scenario."""
-        return "-".join(
-            [
-                self.protocol,
-                self.dataset.label,
-                self.model.label,
-                self.split.label,
-                self.defense.label,
-                self.attack.label,
-                f"n{self.n}f{self.f}",
-                f"b{_format_value(self.beta)}",
-            ]
-        )
+        """``protocol-dataset-model-HEAD-defense-attack-TAIL``: the test id of this scenario,
+        with HEAD and TAIL from the settings (``iid`` and ``n25f5-b0.9`` for FedSGD)."""
+        return "-".join([
+            self.protocol,
+            self.dataset.label,
+            self.model.label,
+            *self.settings.head(),
+            self.defense.label,
+            self.attack.label,
+            *self.settings.tail(),
+        ])
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for fld in fields(self):
-            value = getattr(self, fld.name)
-            if isinstance(value, (Component, Defense)):
-                out[fld.name] = value.to_dict()
-            elif isinstance(value, tuple):
-                out[fld.name] = list(value)
-            else:
-                out[fld.name] = value
-        return out
+        return {
+            "protocol": self.protocol,
+            "dataset": self.dataset.to_dict(),
+            "model": self.model.to_dict(),
+            "defense": self.defense.to_dict(),
+            "attack": self.attack.to_dict(),
+            "settings": self.settings.to_dict(),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scenario:
-        known = {f.name for f in fields(cls)}
+        from bench.run import protocol_of
+
+        known = {"protocol", "dataset", "model", "defense", "attack", "settings"}
         unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"scenario: unknown field(s) {unknown}")
-        kwargs = dict(data)
-        for key in ("dataset", "model", "split", "attack"):
-            if key in kwargs:
-                kwargs[key] = Component.parse(kwargs[key], f"scenario.{key}")
-        if "defense" in kwargs:
-            d = kwargs["defense"]
-            kwargs["defense"] = Defense(
-                Component.parse(d["aggregator"], "scenario.defense.aggregator"),
-                tuple(Component.parse(p, "scenario.defense.pre") for p in d.get("pre", [])),
-            )
-        if "lr_milestones" in kwargs:
-            kwargs["lr_milestones"] = tuple(kwargs["lr_milestones"])
-        return cls(**kwargs)
+        missing = sorted(known - set(data))
+        if unknown or missing:
+            raise ValueError(f"scenario: unknown field(s) {unknown}, missing {missing}")
+        return cls(
+            protocol=str(data["protocol"]),
+            dataset=Component.parse(data["dataset"], "scenario.dataset"),
+            model=Component.parse(data["model"], "scenario.model"),
+            defense=Defense.from_dict(data["defense"], "scenario.defense"),
+            attack=Component.parse(data["attack"], "scenario.attack"),
+            settings=protocol_of(str(data["protocol"])).settings.from_dict(
+                data["settings"], "scenario.settings"),
+        )
 
     def config_hash(self) -> str:
         """Stable short hash of the configuration (seeds and device excluded)."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return config_hash(self.to_dict())
+
+
+def config_hash(configuration: dict[str, Any]) -> str:
+    """Short SHA-256 of a configuration mapping in canonical JSON."""
+    blob = json.dumps(configuration, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -15,24 +15,23 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from pathlib import Path
-
 import pytest
 
 from bench.gate import GateSpec, cost_ratio, load_gate
 from bench.grid import Case
-from fixtures.cases import RECORD_PROPERTY, run_case, simulate_once
-from fixtures.gate import candidate
+from bench.grids import grid_path
+from pytest_byzbench.cases import attach, case_runner, run_case
+from pytest_byzbench.gate import candidate
 
-GATE = load_gate(Path(__file__).parent / "grids" / "gate.yaml")
+GATE = load_gate(grid_path("gate"))
 NO_CANDIDATE = pytest.param(None, id="without-candidate",
                             marks=[pytest.mark.gate, pytest.mark.skip(reason="no --aggregator")])
 
 
 def setting_label(case: Case) -> str:
     s = case.scenario
-    return "-".join([s.protocol, s.dataset.label, s.model.label, s.split.label,
-                     f"n{s.n}f{s.f}", f"b{s.beta:g}"])
+    return "-".join([s.protocol, s.dataset.label, s.model.label, *s.settings.head(),
+                     *s.settings.tail()])
 
 
 def by_setting(spec: GateSpec, defense) -> dict[str, list[Case]]:
@@ -58,7 +57,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             for label, cases in by_setting(GATE, rule).items():
                 s = cases[0].scenario
                 uses = (*rule.names, *GATE.reference.names, s.protocol, s.dataset.name,
-                        s.model.name, s.split.name)
+                        s.model.name, s.settings.split.name)
                 params.append(pytest.param(
                     (cases, reference[label]),
                     id=f"{rule.label}-vs-{GATE.reference.label}-{label}",
@@ -72,29 +71,27 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("gate_rule", params)
 
 
-def worst_case(cases: list[Case], device: str, seeds: list[int] | None) -> tuple[float, str]:
-    accuracy = {
-        c.scenario.attack.label: statistics.median(
-            simulate_once(c, s, device).metrics.final_accuracy for s in (seeds or c.seeds))
-        for c in cases
-    }
+def worst_case(cases: list[Case], runner, seeds: list[int] | None) -> tuple[float, str]:
+    """The lowest median accuracy over ``cases`` (one per attack) and the attack that got it."""
+    accuracy = {c.scenario.attack.label: runner.median(c, seeds) for c in cases}
     attack = min(accuracy, key=accuracy.get)
     return accuracy[attack], attack
 
 
-def test_gate_attack(gate_case, device, seed_override, record_property) -> None:
-    run_case(gate_case, device, seed_override, record_property)
+def test_gate_attack(gate_case, device, seed_override, record_property, pytestconfig) -> None:
+    run_case(gate_case, device, seed_override, record_property, pytestconfig)
 
 
-def test_gate_worst_case(gate_setting, device, seed_override, record_property) -> None:
+def test_gate_worst_case(gate_setting, device, seed_override, record_property,
+                         pytestconfig) -> None:
     mine, theirs = gate_setting
-    worst, attack = worst_case(mine, device, seed_override)
-    ref_worst, ref_attack = worst_case(theirs, device, seed_override)
+    runner = case_runner(pytestconfig, device)
+    worst, attack = worst_case(mine, runner, seed_override)
+    ref_worst, ref_attack = worst_case(theirs, runner, seed_override)
     for case in theirs:
-        for seed in seed_override or case.seeds:
-            record_property(RECORD_PROPERTY, simulate_once(case, seed, device).to_json())
+        attach(record_property, runner.evaluate(case, seed_override))
     assert worst >= ref_worst - GATE.margin, (
-        f"worst case {100 * worst:.1f}% (under {attack}) is more than "
+        f"worst case over {len(mine)} attacks {100 * worst:.1f}% (under {attack}) is more than "
         f"{100 * GATE.margin:.0f} points below {GATE.reference.label}'s "
         f"{100 * ref_worst:.1f}% (under {ref_attack})"
     )

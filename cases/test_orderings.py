@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import yaml
 
 from bench.grid import Case, load_grid
+from bench.grids import GRIDS
 from bench.results import RunRecord
-from fixtures.cases import RECORD_PROPERTY, simulate_once, skip_unless_runnable
+from pytest_byzbench.cases import RECORD_PROPERTY, case_runner, skip_unless_runnable
 
-GRIDS = Path(__file__).parent / "grids"
 SPEC = yaml.safe_load((GRIDS / "orderings.yaml").read_text())
 CLAIMS = SPEC["claims"]
 
@@ -30,8 +29,8 @@ def _index() -> dict[str, dict[tuple[str, str, float], Case]]:
     for grid in SPEC["grids"]:
         for case in load_grid(GRIDS / grid):
             s = case.scenario
-            setting = "-".join([s.protocol, s.dataset.label, s.model.label, s.split.label])
-            out.setdefault(setting, {})[(s.defense.label, s.attack.label, s.beta)] = case
+            setting = "-".join([s.protocol, s.dataset.label, s.model.label, *s.settings.head()])
+            out.setdefault(setting, {})[(s.defense.label, s.attack.label, s.settings.beta)] = case
     return out
 
 
@@ -41,23 +40,24 @@ INDEX = _index()
 class Runs:
     """Median accuracies and diagnostics of one setting's cases, simulated on first use."""
 
-    def __init__(self, setting: str, device: str, seeds: list[int] | None, record_property):
+    def __init__(self, setting: str, device: str, seeds: list[int] | None, record_property,
+                 config: pytest.Config):
         self.cases = INDEX[setting]
         self.device, self.seeds, self.record = device, seeds, record_property
+        self.runner = case_runner(config, device)
 
     def records(self, defense: str, attack: str, beta: float) -> list[RunRecord]:
         case = self.cases[(defense, attack, beta)]
         skip_unless_runnable(case, self.device)
-        out = []
-        for seed in self.seeds or case.seeds:
-            out.append(simulate_once(case, seed, self.device))
-            self.record(RECORD_PROPERTY, out[-1].to_json())
+        out = self.runner.records(case, self.seeds)
+        for record in out:
+            self.record(RECORD_PROPERTY, record.to_json())
         return out
 
     def accuracy(self, defense: str, attack: str, beta: float) -> float:
         """Median final accuracy in points."""
         runs = self.records(defense, attack, beta)
-        return 100 * statistics.median(r.metrics.final_accuracy for r in runs)
+        return 100 * statistics.median(r.metrics.values["final_accuracy"] for r in runs)
 
     def diagnostic(self, defense: str, attack: str, beta: float, key: str) -> float:
         return statistics.median(r.metrics.diagnostics[key]
@@ -66,7 +66,7 @@ class Runs:
 
 def _components(setting: str, *names: str) -> tuple[str, ...]:
     any_case = next(iter(INDEX[setting].values())).scenario
-    return (any_case.protocol, any_case.dataset.name, any_case.model.name, any_case.split.name,
+    return (any_case.protocol, any_case.dataset.name, any_case.model.name, any_case.settings.split.name,
             *(n.split("_")[0] for n in names))
 
 
@@ -82,7 +82,7 @@ def _param(claim: str, setting: str, label: str, names: tuple[str, ...], **value
 def _params(claim: str) -> Iterator:
     c = CLAIMS[claim]
     for setting in INDEX:
-        split = next(iter(INDEX[setting].values())).scenario.split.name
+        split = next(iter(INDEX[setting].values())).scenario.settings.split.name
         if claim == "strongest-attack":
             for beta in c["betas"]:
                 names = (c["defense"], c["attack"], *c["others"])
@@ -130,8 +130,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-def runs(claim, device, seed_override, record_property) -> Runs:
-    return Runs(claim["setting"], device, seed_override, record_property)
+def runs(claim, device, seed_override, record_property, pytestconfig) -> Runs:
+    return Runs(claim["setting"], device, seed_override, record_property, pytestconfig)
 
 
 def test_strongest_attack(claim, runs) -> None:

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.cases import verdict
 from bench.gate import load_gate
-from bench.grid import GridError, load_grid
+from bench.grid import GridError, load_grid, load_grids
+from bench.grids import GRIDS, grid_path
 
 GOOD = """
 tier: smoke
@@ -15,7 +17,7 @@ seeds: [0, 1]
 defaults: {n: 10, f: 2, batch_size: 8, epochs: 2}
 settings:
   - {dataset: digits, model: mlp, split: iid}
-betas: [0.0, 0.9]
+vary: {beta: [0.0, 0.9]}
 defenses: [mean, {name: tm, params: {b: 1}}]
 attacks: [none, bitflip]
 expect:
@@ -27,8 +29,8 @@ timing: {max_aggregation_share: 0.8}
 """
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "grid.yaml"
+def write(tmp_path: Path, text: str, name: str = "grid.yaml") -> Path:
+    path = tmp_path / name
     path.write_text(text)
     return path
 
@@ -47,23 +49,57 @@ def test_grid_expands_to_the_cross_product_with_overrides(tmp_path: Path) -> Non
         "fedsgd-digits-mlp-iid-mean-none-n10f2-b0.0": "measured: 41% at this budget"}
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("tier: smoke\nsettings: [\n", "not valid YAML"),
-        (GOOD.replace("betas:", "betaz:"), r"unknown key\(s\) \['betaz'\]"),
-        (GOOD.replace("attacks: [none, bitflip]", "attacks: [none, bitflop]"),
-         "attack: unknown attack 'bitflop'"),
-        (GOOD.replace("{name: tm, params: {b: 1}}", "{name: tm, params: {q: 1}}"),
-         r"defense: aggregator 'tm' got unknown parameter\(s\) \['q'\]"),
-        (GOOD.replace("f: 2,", "f: 12,"), "f must satisfy"),
-        (GOOD.replace("  floor: 0.5\n", ""), "expect.floor is required"),
-        (GOOD.replace("batch_size: 8", "batch_sise: 8"), "batch_sise"),
-        (GOOD.replace("- {dataset: digits, model: mlp, split: iid}", "- {dataset: digits}"),
-         "settings\\[0\\] needs dataset, model and split"),
-    ],
-    ids=["yaml", "key", "name", "param", "majority", "floor", "field", "setting"],
-)
+def test_other_tiers_append_their_name_to_the_id(tmp_path: Path) -> None:
+    cases = load_grid(write(tmp_path, GOOD.replace("tier: smoke", "tier: standard")))
+    assert all(c.id.endswith("-standard") for c in cases)
+
+
+def test_the_protocol_is_read_from_the_grid(tmp_path: Path) -> None:
+    text = GOOD.replace("tier: smoke", "tier: smoke\nprotocol: fedavg").replace(
+        "vary: {beta: [0.0, 0.9]}", "vary: {local_steps: [1, 3]}").replace(
+        "beta: 0.0, xfail", "local_steps: 1, xfail")
+    cases = load_grid(write(tmp_path, text))
+    assert {c.scenario.protocol for c in cases} == {"fedavg"}
+    assert "fedavg-digits-mlp-iid-tm_b1-bitflip-n10f2-k3" in {c.id for c in cases}
+
+
+BAD = [
+    ("tier: smoke\nsettings: [\n", "not valid YAML"),
+    (GOOD.replace("vary:", "varz:"), r"unknown key\(s\) \['varz'\]"),
+    (GOOD.replace("tier: smoke", "tier: smoke\nprotocol: nosuch"),
+     "protocol: unknown protocol 'nosuch'"),
+    (GOOD.replace("n: 10,", "n: 10, engine: nosuch,"), "engine must be one of"),
+    (GOOD.replace("attacks: [none, bitflip]", "attacks: [none, bitflop]"),
+     "attack: unknown attack 'bitflop'"),
+    (GOOD.replace("{name: tm, params: {b: 1}}", "{name: tm, params: {q: 1}}"),
+     r"defense: aggregator 'tm' got unknown parameter\(s\) q"),
+    (GOOD.replace("f: 2,", "f: 12,"), "f must be < n"),
+    (GOOD.replace("n: 10, f: 2", "n: 10, f: 5"), "is not a minority"),
+    (GOOD.replace("n: 10,", "n: 10.5,"), "n must be an integer, got 10.5"),
+    (GOOD.replace("seeds: [0, 1]", "seeds: [abc]"), r"seeds\[0\] must be an integer"),
+    (GOOD.replace("epochs: 2}", "epochs: 2, lr_milestones: 5}"), "lr_milestones must be a list"),
+    (GOOD.replace("epochs: 2}", "epochs: 0}"), "epochs must be > 0, got 0"),
+    (GOOD.replace("epochs: 2}", "epochs: 2, lr: -0.1}"), "lr must be > 0, got -0.1"),
+    (GOOD.replace("model: mlp,", "model: {name: mlp, params: {hidden: 7}},"), "model 'mlp'"),
+    (GOOD.replace("split: iid}", "split: {name: dirichlet, params: {alpha: -1}}}"),
+     "dirichlet: alpha must be > 0"),
+    (GOOD.replace("attacks: [none, bitflip]", "attacks: [{name: gaussian, params: {std: -1}}]"),
+     "gaussian: std must be >= 0"),
+    (GOOD.replace("batch_size: 8", "batch_size: 100000"), "fewer than one batch"),
+    (GOOD.replace("n: 10, f: 2", "n: 200, f: 2"), r"\(7.2 each\), fewer than one batch"),
+    (GOOD.replace("  floor: 0.5\n", "  floor: 95\n"), "write 0.95 for 95%"),
+    (GOOD.replace("  floor: 0.5\n", ""), "expect.floor is required"),
+    (GOOD.replace("defenses: [mean, {name: tm, params: {b: 1}}]", "defenses: []"),
+     "defenses must be a non-empty list"),
+    (GOOD.replace("batch_size: 8", "batch_sise: 8"), "batch_sise"),
+    (GOOD.replace("- {dataset: digits, model: mlp, split: iid}", "- {dataset: digits}"),
+     r"settings\[0\]: needs dataset and model"),
+    (GOOD.replace("attack: bitflip, floor: 0.25}", "attack: bitflip, bounds: {nosuch: [0, 1]}}"),
+     "has no metric 'nosuch'"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD, ids=[f"bad{i}" for i in range(len(BAD))])
 def test_malformed_grid_names_the_problem(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(GridError, match=message) as err:
@@ -71,24 +107,26 @@ def test_malformed_grid_names_the_problem(tmp_path: Path, text: str, message: st
     assert str(path) in str(err.value)
 
 
-def test_shipped_grids_load() -> None:
-    folder = Path(__file__).parent.parent / "cases" / "grids"
-    grids = sorted(p for p in folder.glob("*.yaml") if p.name not in {"gate.yaml",
-                                                                      "orderings.yaml"})
-    assert len(grids) >= 4
-    for path in grids:
-        assert load_grid(path), path
-    gate = load_gate(folder / "gate.yaml")
+def test_a_folder_or_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(GridError, match="is a folder"):
+        load_grid(tmp_path)
+    with pytest.raises(GridError, match="no such grid file"):
+        load_grid(tmp_path / "absent.yaml")
+
+
+def test_ids_must_be_unique_across_grids(tmp_path: Path) -> None:
+    first = write(tmp_path, GOOD, "a.yaml")
+    second = write(tmp_path, GOOD.replace("epochs: 2", "epochs: 3"), "b.yaml")
+    with pytest.raises(GridError, match="also comes from"):
+        load_grids([first, second])
+
+
+def test_shipped_grids_load_from_the_package() -> None:
+    grids = sorted(p for p in GRIDS.glob("*.yaml") if p.name not in {"gate.yaml",
+                                                                     "orderings.yaml"})
+    assert len(grids) >= 6
+    assert load_grids(grids)
+    gate = load_gate(grid_path("gate"))
     assert gate.cases(gate.reference) and 0 < gate.floor < 1
-
-
-def test_case_names_each_way_its_result_can_fail(tmp_path: Path) -> None:
-    text = GOOD.replace("    - {defense: tm, attack: bitflip, floor: 0.25}\n",
-                        "    - {defense: tm, attack: bitflip, floor: 0.0, ceiling: 0.15}\n")
-    cases = {c.id: c for c in load_grid(write(tmp_path, text))}
-    plain = cases["fedsgd-digits-mlp-iid-mean-bitflip-n10f2-b0.9"]
-    broken = cases["fedsgd-digits-mlp-iid-tm_b1-bitflip-n10f2-b0.9"]
-    assert plain.accuracy_problem(0.5, 10) is None
-    assert "below the floor 50.0%" in plain.accuracy_problem(0.49, 10)
-    assert broken.accuracy_problem(0.10, 10) is None
-    assert "above the ceiling 15.0%" in broken.accuracy_problem(0.2, 10)
+    with pytest.raises(FileNotFoundError, match="shipped: "):
+        grid_path("nosuch")

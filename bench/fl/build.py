@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import torch
 from torch import nn
 
 from bench.aggregators.base import Aggregator, Pipeline
@@ -43,3 +44,18 @@ def build_defense(spec: Defense, f: int) -> Aggregator:
 
 def build_attack(spec: Component) -> Attack:
     return attacks.make(spec.name, **spec.params)
+
+
+def choose_engine(name: str, model: nn.Module, device: torch.device) -> str:
+    """The gradient engine for ``model`` on ``device``: ``name`` itself unless it is ``auto``.
+
+    ``auto`` follows what was measured on a 2-core CPU (``benchmarks/engine_speed.py``): the
+    vectorized engine is 2.9x faster for the MLP but 0.4-0.8x the sequential one for convolution
+    models, so on a CPU convolution models run sequentially; on CUDA every model is vectorized.
+    """
+    if name != "auto":
+        return name
+    if device.type == "cuda":
+        return "vmap"
+    convolutional = any(isinstance(m, nn.modules.conv._ConvNd) for m in model.modules())
+    return "sequential" if convolutional else "vmap"

@@ -41,13 +41,21 @@ def flatten(tensors: dict[str, Tensor] | list[Tensor], leading: int) -> Tensor:
 
 
 class GradientEngine:
-    """Base: ``engine(params, x[n, B, ...], y[n, B]) -> Tensor[n, d]``."""
+    """Base: ``engine(params, x[n, B, ...], y[n, B]) -> Tensor[n, d]`` at one shared model, and
+    :meth:`local` for per-client models (``params`` with a leading client axis), as FedAvg's
+    local steps need."""
 
     def __init__(self, model: nn.Module) -> None:
         self.twin = training_twin(model)
         self.names = [name for name, _ in model.named_parameters()]
 
+    def loss(self, params: dict[str, Tensor], xb: Tensor, yb: Tensor) -> Tensor:
+        return F.cross_entropy(functional_call(self.twin, params, (xb,)), yb)
+
     def __call__(self, params: dict[str, Tensor], x: Tensor, y: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def local(self, params: dict[str, Tensor], x: Tensor, y: Tensor) -> Tensor:
         raise NotImplementedError
 
 
@@ -57,14 +65,14 @@ class VmapEngine(GradientEngine):
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__(model)
-
-        def loss(params: dict[str, Tensor], xb: Tensor, yb: Tensor) -> Tensor:
-            return F.cross_entropy(functional_call(self.twin, params, (xb,)), yb)
-
-        self._per_client = vmap(grad(loss), in_dims=(None, 0, 0))
+        self._shared = vmap(grad(self.loss), in_dims=(None, 0, 0))
+        self._local = vmap(grad(self.loss), in_dims=(0, 0, 0))
 
     def __call__(self, params: dict[str, Tensor], x: Tensor, y: Tensor) -> Tensor:
-        return flatten(self._per_client(params, x, y), x.shape[0])
+        return flatten(self._shared(params, x, y), x.shape[0])
+
+    def local(self, params: dict[str, Tensor], x: Tensor, y: Tensor) -> Tensor:
+        return flatten(self._local(params, x, y), x.shape[0])
 
 
 @engines.register("sequential")
@@ -72,10 +80,15 @@ class SequentialEngine(GradientEngine):
     """One autograd call per client, in a Python loop (the reference engine)."""
 
     def __call__(self, params: dict[str, Tensor], x: Tensor, y: Tensor) -> Tensor:
+        return torch.stack([self._gradient(params, xb, yb) for xb, yb in zip(x, y, strict=True)])
+
+    def local(self, params: dict[str, Tensor], x: Tensor, y: Tensor) -> Tensor:
+        return torch.stack([
+            self._gradient({k: v[i] for k, v in params.items()}, x[i], y[i])
+            for i in range(x.shape[0])
+        ])
+
+    def _gradient(self, params: dict[str, Tensor], xb: Tensor, yb: Tensor) -> Tensor:
         leaves = {k: v.detach().requires_grad_(True) for k, v in params.items()}
-        rows = []
-        for xb, yb in zip(x, y, strict=True):
-            loss = F.cross_entropy(functional_call(self.twin, leaves, (xb,)), yb)
-            grads = torch.autograd.grad(loss, list(leaves.values()))
-            rows.append(torch.cat([g.reshape(-1) for g in grads]))
-        return torch.stack(rows)
+        grads = torch.autograd.grad(self.loss(leaves, xb, yb), list(leaves.values()))
+        return torch.cat([g.reshape(-1) for g in grads])

@@ -30,5 +30,7 @@ class ClientSampler:
         self._queues[client] = queue[self.batch_size :]
         return queue[: self.batch_size]
 
-    def next(self) -> Tensor:
-        return torch.stack([self._take(c) for c in range(len(self.shards))])
+    def next(self, clients: list[int] | None = None) -> Tensor:
+        """One minibatch for each of ``clients`` (default: every client), ``Tensor[m, B]``."""
+        chosen = range(len(self.shards)) if clients is None else clients
+        return torch.stack([self._take(c) for c in chosen])

@@ -64,8 +64,8 @@ def compare(records: list[RunRecord], baseline: dict[str, RunRecord], max_drop: 
         return Verdict(MISSING, max_drop, sorted({r.seeds["train"] for r in records}))
     verdicts = []
     for config_hash, pairs in by_config.items():
-        current = 100 * statistics.median(r.metrics.final_accuracy for r, _ in pairs)
-        before = 100 * statistics.median(b.metrics.final_accuracy for _, b in pairs)
+        current = 100 * statistics.median((r.metrics.primary_value or 0.0) for r, _ in pairs)
+        before = 100 * statistics.median((b.metrics.primary_value or 0.0) for _, b in pairs)
         status = REGRESSED if before - current > max_drop else OK
         seeds = sorted(r.seeds["train"] for r, _ in pairs)
         verdicts.append(Verdict(status, max_drop, seeds, current, before, config_hash))

@@ -30,10 +30,13 @@ def _safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in text)
 
 
-def build(directory: Path) -> list[Path]:
-    """Write tables and pictures for the records in ``directory/records``; returns the paths."""
+def build(directory: Path, skip_bad: bool = False) -> list[Path]:
+    """Write tables and pictures for the records in ``directory/records``; returns the paths.
+    With ``skip_bad``, unreadable or invalid record files are left out with a warning naming
+    each; otherwise the first one raises."""
     directory = Path(directory)
-    records = load_records(directory / "records") if (directory / "records").is_dir() else []
+    records = (load_records(directory / "records", skip_bad)
+               if (directory / "records").is_dir() else [])
     if not records:
         raise FileNotFoundError(f"{directory}: no records under {directory / 'records'}")
     groups = build_groups(records)

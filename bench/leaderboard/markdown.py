@@ -19,8 +19,9 @@ def markdown_table(group: Group) -> str:
             parts = [] if text is None else [text.value, text.seeds and f"({text.seeds})",
                                              text.drop]
             cells.append(" ".join(p for p in parts if p))
+        name = row.defense if row.complete else f"{row.defense} (incomplete: {row.missing} missing)"
         lines.append(
-            f"| {row.rank} | {row.defense} | " + " | ".join(cells)
+            f"| {row.rank} | {name} | " + " | ".join(cells)
             + f" | {worst} | {row.worst_attack} |"
         )
     return "\n".join(lines) + "\n"

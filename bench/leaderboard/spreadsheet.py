@@ -1,15 +1,17 @@
-"""CSV leaderboard in long form: one line per (group, defense, attack) cell with every number
-(accuracies in %, unrounded), for spreadsheets and plotting scripts."""
+"""CSV leaderboard in long form: one line per (group, row, column) cell with every number
+(fractions in %, unrounded), for spreadsheets and plotting scripts.  The group's fields differ
+by protocol, so they are one ``key=value; ...`` column."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-from bench.leaderboard.table import GROUP_FIELDS, Group
+from bench.leaderboard.table import Group
 
-COLUMNS = ("group", *GROUP_FIELDS, "rank", "defense", "attack", "seeds", "mean", "std", "min",
-           "max", "drop", "worst_case", "worst_attack")
+COLUMNS = ("group", "protocol", "tier", "fields", "metric", "unit", "rank", "complete",
+           "defense", "attack", "seeds", "mean", "std", "min", "max", "drop", "worst_case",
+           "worst_attack")
 
 
 def leaderboard_csv(groups: list[Group]) -> str:
@@ -17,6 +19,8 @@ def leaderboard_csv(groups: list[Group]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for group in groups:
+        fields = "; ".join(f"{k}={v}" for k, v in group.fields.items()
+                           if k not in ("protocol", "tier"))
         for row in group.rows:
             for attack in group.attacks:
                 cell = row.cells.get(attack)
@@ -24,7 +28,8 @@ def leaderboard_csv(groups: list[Group]) -> str:
                     continue
                 drop = row.drop(attack)
                 writer.writerow([
-                    group.title, *(group.fields[k] for k in GROUP_FIELDS), row.rank,
+                    group.title, group.fields["protocol"], group.fields["tier"], fields,
+                    group.metric, group.shown_unit, row.rank, row.complete,
                     row.defense, attack, cell.n, round(cell.avg, 4),
                     "" if cell.std is None else round(cell.std, 4),
                     round(min(cell.values), 4), round(max(cell.values), 4),

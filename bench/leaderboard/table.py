@@ -1,14 +1,18 @@
 """The leaderboard's content, computed from run records alone.
 
-Records are grouped by scenario group (dataset, split, model, n, f, beta, tier, and the
-remaining settings such as epochs or batch size, which only show in the title when two groups
-would otherwise look alike).  Inside a group, defenses are rows and attacks columns; a cell
-summarizes the final test accuracy (in %) over the seeds that ran it:
+Each protocol declares its layout (:class:`bench.run.Grouping`): records are grouped by the
+protocol, the tier and the protocol's group fields (FedSGD: dataset, split, model, n, f, beta;
+the remaining settings such as epochs only show in the title when two groups would otherwise
+look alike).  Inside a group, rows and columns come from the grouping (defenses x attacks for
+the FL protocols); a cell summarizes the protocol's primary metric over the seeds that ran it,
+in % for fractions:
 
 * ``mean ± std`` (sample standard deviation, ``ddof = 1``; none for a single seed) and ``n``;
-* ``drop``: the same defense's no-attack (``none``) mean minus this cell's mean, in points;
-* a row's ``worst case`` is its lowest cell mean (the no-attack column included), and rows are
-  ranked by it, best first; ties share a rank (1, 2, 2, 4).
+* ``drop``: the same row's baseline (no-attack) mean minus this cell's mean, in the cell's unit;
+* a row's ``worst case`` is its worst cell mean (the baseline column included; the lowest when
+  higher is better), and rows are ranked by it, best first; ties share a rank (1, 2, 2, 4).
+  A row missing some of its group's columns is *incomplete*: it is ranked after every complete
+  row and says how many cells it lacks, so a partial run never looks like a winner.
 """
 
 from __future__ import annotations
@@ -20,11 +24,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bench.results import RunRecord
+from bench.run import protocol_of
 from bench.scenario import Scenario
 
 NO_ATTACK = "none"
-GROUP_FIELDS = ("dataset", "split", "model", "n", "f", "beta", "tier")
-CELL_FIELDS = ("defense", "attack")
 
 
 @dataclass(frozen=True)
@@ -49,23 +52,38 @@ class Cell:
 
 @dataclass
 class Row:
+    """One row (a defense): its cells by column, its rank and how many columns it lacks."""
+
     defense: str
     cells: dict[str, Cell]
     rank: int = 0
+    higher_is_better: bool = True
+    baseline: str | None = NO_ATTACK
+    missing: int = 0
+
+    def _badness(self, attack: str) -> tuple[float, str]:
+        avg = self.cells[attack].avg
+        return (avg if self.higher_is_better else -avg, attack)
 
     @property
     def worst(self) -> float:
-        return min(c.avg for c in self.cells.values())
+        return self.cells[self.worst_attack].avg
 
     @property
     def worst_attack(self) -> str:
-        return min(self.cells, key=lambda a: (self.cells[a].avg, a))
+        return min(self.cells, key=self._badness)
+
+    @property
+    def complete(self) -> bool:
+        return self.missing == 0
 
     def drop(self, attack: str) -> float | None:
-        """Points lost against this defense without attack (``None`` without that baseline)."""
-        if NO_ATTACK not in self.cells or attack not in self.cells:
+        """What this row lost against its baseline column (``None`` without that baseline);
+        positive is worse in the primary metric's direction."""
+        if self.baseline not in self.cells or attack not in self.cells:
             return None
-        return self.cells[NO_ATTACK].avg - self.cells[attack].avg
+        lost = self.cells[self.baseline].avg - self.cells[attack].avg
+        return lost if self.higher_is_better else -lost
 
 
 @dataclass
@@ -76,17 +94,30 @@ class Group:
     settings: dict[str, object]
     rows: list[Row] = field(default_factory=list)
     title: str = ""
+    metric: str = "final_accuracy"
+    unit: str = "fraction"
+    baseline: str | None = NO_ATTACK
+    test_size: float | None = None
 
     @property
     def attacks(self) -> list[str]:
         names = {a for row in self.rows for a in row.cells}
-        return sorted(names, key=lambda a: (a != NO_ATTACK, a))
+        return sorted(names, key=lambda a: (a != self.baseline, a))
+
+    @property
+    def shown_unit(self) -> str:
+        return "%" if self.unit == "fraction" else self.unit
+
+    @property
+    def missing(self) -> int:
+        """Cells absent from the group's rows x columns (an interrupted or partial run)."""
+        return sum(row.missing for row in self.rows)
 
     @property
     def labels(self) -> list[str]:
         """The group fields as the title shows them: ``digits``, ..., ``n=25``, ``beta=0.9``."""
-        return [f"{k}={v:g}" if k in ("n", "f", "beta") else str(v)
-                for k, v in self.fields.items()]
+        return [str(v) if isinstance(v, str) else f"{k}={v:g}" if isinstance(v, (int, float))
+                else f"{k}={v}" for k, v in self.fields.items()]
 
     @property
     def slug(self) -> str:
@@ -105,20 +136,19 @@ def settings_digest(settings: dict[str, object]) -> str:
 
 def _describe(record: RunRecord) -> tuple[dict[str, object], dict[str, object], str, str]:
     s = Scenario.from_dict(record.scenario)
-    shown = {
-        "dataset": s.dataset.label,
-        "split": s.split.label,
-        "model": s.model.label,
-        "n": s.n,
-        "f": s.f,
-        "beta": s.beta,
-        "tier": record.tier,
-    }
-    settings = {
-        k: v for k, v in record.scenario.items()
-        if k not in {"dataset", "split", "model", "n", "f", "beta", "defense", "attack"}
-    }
-    return shown, settings, s.defense.label, s.attack.label
+    layout = protocol_of(s.protocol).grouping
+    shown: dict[str, object] = {"protocol": s.protocol}
+    shown.update({name: s.value(name) for name in layout.groups})
+    shown["tier"] = record.tier
+    placed = set(layout.groups) | set(layout.rows) | set(layout.columns)
+    settings = {k: v for k, v in record.scenario["settings"].items() if k not in placed}
+    row = "/".join(str(s.value(name)) for name in layout.rows)
+    column = "/".join(str(s.value(name)) for name in layout.columns)
+    return shown, settings, row, column
+
+
+def _scale(unit: str) -> float:
+    return 100.0 if unit == "fraction" else 1.0
 
 
 def build_groups(records: list[RunRecord]) -> list[Group]:
@@ -130,26 +160,40 @@ def build_groups(records: list[RunRecord]) -> list[Group]:
     for record in records:
         shown, settings, defense, attack = _describe(record)
         key = json.dumps([shown, settings], sort_keys=True, default=str)
-        members.setdefault(key, {"fields": shown, "settings": settings})
+        members.setdefault(key, {"fields": shown, "settings": settings, "record": record})
         cells[key][defense][attack].append(record)
 
     groups = []
     for key, info in members.items():
+        first: RunRecord = info["record"]
+        protocol = protocol_of(first.protocol)
+        spec = protocol.primary()
+        scale = _scale(spec.unit)
+        higher = spec.higher_is_better is not False
+        baseline = protocol.grouping.baseline
         rows = [
             Row(defense, {
                 attack: Cell(
-                    tuple(100 * r.metrics.final_accuracy for r in runs),
-                    tuple(tuple(100 * a for a in r.metrics.curve) for r in runs),
+                    tuple(scale * (r.metrics.primary_value or 0.0) for r in runs),
+                    tuple(tuple(scale * a for a in next(iter(r.metrics.curves.values()), []))
+                          for r in runs),
                 )
                 for attack, runs in by_attack.items()
-            })
+            }, higher_is_better=higher, baseline=baseline)
             for defense, by_attack in cells[key].items()
         ]
-        rows.sort(key=lambda r: (-r.worst, r.defense))
+        columns = {a for row in rows for a in row.cells}
+        for row in rows:
+            row.missing = len(columns - set(row.cells))
+        direction = -1.0 if higher else 1.0
+        rows.sort(key=lambda r: (not r.complete, direction * r.worst, r.defense))
         for i, row in enumerate(rows):
-            tied = i > 0 and rows[i - 1].worst == row.worst
+            tied = (i > 0 and rows[i - 1].worst == row.worst
+                    and rows[i - 1].complete == row.complete)
             row.rank = rows[i - 1].rank if tied else i + 1
-        groups.append(Group(info["fields"], info["settings"], rows))
+        groups.append(Group(info["fields"], info["settings"], rows, metric=spec.name,
+                            unit=spec.unit, baseline=baseline,
+                            test_size=first.metrics.values.get("test_size")))
     _title(groups)
     return sorted(groups, key=lambda g: g.title)
 
@@ -195,7 +239,7 @@ def cell_text(group: Group, row: Row, attack: str) -> CellText | None:
     value = fmt(cell.avg) + (f" ± {fmt(cell.std)}" if cell.std is not None else "")
     seeds = "" if uniform_seed_count(group) is not None else f"n={cell.n}"
     drop = row.drop(attack)
-    shown = "" if attack == NO_ATTACK or drop is None else (
+    shown = "" if attack == group.baseline or drop is None else (
         f"↓{fmt(drop)}" if drop >= 0 else f"↑{fmt(-drop)}"
     )
     return CellText(value, seeds, shown)
@@ -204,10 +248,18 @@ def cell_text(group: Group, row: Row, attack: str) -> CellText | None:
 def legend(group: Group) -> str:
     count = uniform_seed_count(group)
     seeds = f"over {count} seed{'s' if count != 1 else ''}" if count else "over n seeds"
-    return (
-        f"Final test accuracy (%), mean (± std) {seeds}; ↓x: points lost against the same defense "
-        "without attack. Rows ranked by worst case (the lowest cell of the row)."
-    )
+    what = "Final test accuracy (%)" if group.metric == "final_accuracy" else (
+        f"{group.metric} ({group.shown_unit})")
+    text = (f"{what}, mean (± std) {seeds}; ↓x: lost against the same row without attack. "
+            "Rows ranked by worst case (the worst cell of the row).")
+    if group.test_size:
+        text += (f" Test set: {group.test_size:.0f} examples (one example is "
+                 f"{100 / group.test_size:.2f} points).")
+    if group.missing:
+        incomplete = sum(not r.complete for r in group.rows)
+        text += (f" INCOMPLETE: {group.missing} cell(s) missing in {incomplete} row(s); those "
+                 "rows are ranked after the complete ones.")
+    return text
 
 
 def settings_line(group: Group) -> str:

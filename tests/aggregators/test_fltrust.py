@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from bench.aggregators.fltrust import FLTrust
-from bench.fl import simulate
-from bench.fl.fedsgd import Seeds
+from bench.fl import federated_scenario
 from bench.registry import RegistryError, aggregators
+from bench.run import Seeds, run
 from bench.scenario import Component, Defense, Scenario
 
 pytestmark = pytest.mark.uses("fltrust")
@@ -56,16 +56,19 @@ def test_root_size_must_be_positive() -> None:
         aggregators.make("fltrust", root_size=0)
 
 
-SCENARIO = Scenario(
-    dataset=Component("digits"), model=Component("mlp"), split=Component("iid"),
-    defense=Defense(Component("fltrust", {"root_size": 40})), attack=Component("none"),
-    n=5, f=1, epochs=1, max_train=300, batch_size=16, lr_milestones=(),
-)
+SCENARIOS = [
+    federated_scenario(
+        protocol, dataset=Component("digits"), model=Component("mlp"),
+        defense=Defense(Component("fltrust", {"root_size": 40})), attack=Component("none"),
+        n=5, f=1, epochs=1, max_train=300, batch_size=16, lr_milestones=(),
+    )
+    for protocol in ("fedsgd", "fedavg")
+]
 
 
 @pytest.mark.parametrize(
     "scenario",
-    [pytest.param(SCENARIO, id=SCENARIO.label, marks=pytest.mark.uses(*SCENARIO.components))],
+    [pytest.param(s, id=s.label, marks=pytest.mark.uses(*s.components)) for s in SCENARIOS],
 )
 def test_simulator_hands_over_a_server_update_every_round(scenario: Scenario) -> None:
     class Spy(FLTrust):
@@ -85,6 +88,6 @@ def test_simulator_hands_over_a_server_update_every_round(scenario: Scenario) ->
             return super().aggregate(updates)
 
     spy = Spy()
-    record = simulate(scenario, Seeds(0, 0), aggregator=spy)
+    record = run(scenario, Seeds(0, 0), aggregator=spy)
     assert spy.aggregated >= 1 and len(spy.handed) == spy.aggregated and all(spy.handed)
     assert not record.metrics.diverged

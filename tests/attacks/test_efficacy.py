@@ -31,7 +31,8 @@ from torch import Tensor
 
 from bench.aggregators.base import Aggregator
 from bench.attacks.fang import krum_scores
-from bench.fl import Seeds, simulate
+from bench.fl import federated_scenario
+from bench.run import Seeds, run
 from bench.scenario import Component, Defense, Scenario
 
 SEEDS = (0, 1, 2)
@@ -67,7 +68,7 @@ SELECT = Component("select")  # not a registered name: the internal Krum above
 def scenario(attack: Component, rule: Component) -> Scenario:
     # For SELECT the live rule replaces the placeholder defense in `final_score`.
     defense = Component("mean") if rule == SELECT else rule
-    return Scenario(
+    return federated_scenario(
         dataset=Component("digits"), model=Component("mlp"), split=Component("iid"),
         defense=Defense(defense), attack=attack, **SETTING,
     )
@@ -76,8 +77,8 @@ def scenario(attack: Component, rule: Component) -> Scenario:
 @functools.cache
 def final_score(attack: Component, rule: Component, seed: int) -> float:
     live = SmallestScore(f=SETTING["f"]) if rule == SELECT else None
-    record = simulate(scenario(attack, rule), Seeds(split=0, train=seed), aggregator=live)
-    return 100.0 * record.metrics.final_accuracy
+    record = run(scenario(attack, rule), Seeds(split=0, train=seed), aggregator=live)
+    return 100.0 * record.metrics.values["final_accuracy"]
 
 
 def param(attack: Component, rule: Component, *values: float):

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from bench.fl import FedSGD, Seeds, simulate
-from bench.fl.fedsgd import learning_rate
+from bench.fl import FedSGD, federated_scenario
+from bench.run import Seeds, run
 from bench.registry import models
 from bench.scenario import Component, Defense, Scenario
 
@@ -30,7 +30,7 @@ def scenario(**overrides) -> Scenario:
         lr_milestones=(2,),
     )
     base.update(overrides)
-    return Scenario(**base)
+    return federated_scenario(**base)
 
 
 def test_honest_federation_equals_full_batch_momentum_descent() -> None:
@@ -63,7 +63,7 @@ def test_vectorized_and_sequential_engines_agree_on_a_round() -> None:
     fast = FedSGD(scenario(engine="vmap", **common), Seeds(1, 3))
     slow = FedSGD(scenario(engine="sequential", **common), Seeds(1, 3))
     for _ in range(3):
-        torch.testing.assert_close(fast.client_updates(), slow.client_updates(),
+        torch.testing.assert_close(fast.updates(0.1).honest, slow.updates(0.1).honest,
                                    rtol=1e-5, atol=1e-5)
         fast.step()
         slow.step()
@@ -73,11 +73,11 @@ def test_vectorized_and_sequential_engines_agree_on_a_round() -> None:
 def test_same_seeds_reproduce_and_new_seed_changes_the_run() -> None:
     sc = scenario(dataset=Component("digits"), model=Component("mlp"), n=10, f=2,
                   batch_size=16, epochs=2)
-    first, again = simulate(sc, Seeds(0, 0)), simulate(sc, Seeds(0, 0))
-    other = simulate(sc, Seeds(0, 1))
-    assert first.metrics.curve == again.metrics.curve
-    assert first.metrics.curve != other.metrics.curve
-    assert len(first.metrics.curve) == 2
+    first, again = run(sc, Seeds(0, 0)), run(sc, Seeds(0, 0))
+    other = run(sc, Seeds(0, 1))
+    assert first.metrics.curves["test_accuracy"] == again.metrics.curves["test_accuracy"]
+    assert first.metrics.curves["test_accuracy"] != other.metrics.curves["test_accuracy"]
+    assert len(first.metrics.curves["test_accuracy"]) == 2
     assert first.config_hash == sc.config_hash()
 
 
@@ -90,9 +90,9 @@ def test_split_seed_changes_the_partition_not_the_init() -> None:
 
 def test_learning_rate_steps_down_at_each_milestone() -> None:
     sc = scenario(lr=0.1, lr_milestones=(75,), lr_gamma=0.1, epochs=100)
-    assert learning_rate(sc, 0) == pytest.approx(0.1)
-    assert learning_rate(sc, 74.9) == pytest.approx(0.1)
-    assert learning_rate(sc, 75) == pytest.approx(0.01)
+    assert sc.settings.learning_rate(0) == pytest.approx(0.1)
+    assert sc.settings.learning_rate(74.9) == pytest.approx(0.1)
+    assert sc.settings.learning_rate(75) == pytest.approx(0.01)
 
 
 def test_one_epoch_is_pool_over_clients_times_batch() -> None:

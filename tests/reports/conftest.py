@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bench.results import Metrics, RunRecord, Timing
-from bench.scenario import Component, Defense, Scenario
+from bench.fl import federated_scenario
+from bench.scenario import Component, Defense
 
 ROOT = Path(__file__).resolve().parents[2]
 GRID_CASES = Path(__file__).parent / "grid_cases.py"
@@ -33,15 +34,19 @@ def synthetic_record(
     curve: list[float] | None = None,
 ) -> RunRecord:
     """A record with made-up component names (the tables only read labels)."""
-    scenario = Scenario(Component("toyset"), Component("toynet"), Component("even"),
-                        Defense(Component(defense)), Component(attack), n=n, f=f, epochs=epochs)
+    scenario = federated_scenario(
+        "fedsgd", dataset=Component("toyset"), model=Component("toynet"),
+        defense=Defense(Component(defense)), attack=Component(attack), split=Component("even"),
+        n=n, f=f, epochs=epochs)
     curve = curve or [final / 2, final]
     return RunRecord(
         scenario=scenario.to_dict(),
         seeds={"split": 0, "train": seed},
-        metrics=Metrics(final, max(curve), curve, False, {"score": 1.5}),
-        timing=Timing(wall_s=2.0, rounds=20, rounds_per_s=10.0, gradient_s=1.5,
-                      aggregation_s=0.5),
+        metrics=Metrics("final_accuracy", {"final_accuracy": final, "best_accuracy": max(curve)},
+                        {"final_accuracy": "fraction", "best_accuracy": "fraction"},
+                        {"test_accuracy": curve}, False, {"score": 1.5}),
+        timing=Timing(wall_s=2.0, phases={"clients": 1.0, "attack": 0.5, "aggregation": 0.5},
+                      counters={"rounds": 20}),
         environment=dict(ENVIRONMENT),
         config_hash=scenario.config_hash(),
         tier=tier,
@@ -92,8 +97,9 @@ def raised_baseline(serial_board: Path, tmp_path_factory: pytest.TempPathFactory
         if names == ("tm", "alie"):
             continue
         if names == ("mean", "alie"):
-            record.metrics.final_accuracy += 0.05
-            assert record.metrics.final_accuracy <= 1.0, "tiny grid too easy to raise its baseline"
+            record.metrics.values["final_accuracy"] += 0.05
+            assert record.metrics.values["final_accuracy"] <= 1.0, (
+                "tiny grid too easy to raise its baseline")
         save_record(record, out)
     return out
 

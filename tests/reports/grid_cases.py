@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.cases import case_params, run_case
+from pytest_byzbench.cases import case_params, run_case
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -16,4 +16,4 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def test_grid_case(case, device, seed_override, record_property, pytestconfig) -> None:
-    run_case(case, device, seed_override, record_property, config=pytestconfig)
+    run_case(case, device, seed_override, record_property, pytestconfig)

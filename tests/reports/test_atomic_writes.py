@@ -41,7 +41,7 @@ def test_rerun_replaces_its_record(make_record, tmp_path) -> None:
     second = save_record(make_record(final=0.6), tmp_path)
     assert first == second
     (kept,) = load_records(tmp_path)
-    assert kept.metrics.final_accuracy == 0.6
+    assert kept.metrics.values["final_accuracy"] == 0.6
     assert sorted(p.name for p in (tmp_path / "records").iterdir()) == [first.name]
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench.results import SCHEMA_VERSION, RecordError, RunRecord, load_records, save_record
+
+PUBLISHED = Path(__file__).resolve().parents[2] / "reports" / "published" / "standard" / "records"
 
 
 def test_round_trip_keeps_every_field(make_record) -> None:
@@ -21,19 +24,21 @@ def test_round_trip_keeps_every_field(make_record) -> None:
 
 def test_numbers_are_stored_as_numbers(make_record) -> None:
     data = json.loads(make_record(final=0.75).to_json())
-    assert data["metrics"]["final_accuracy"] == 0.75
-    assert all(isinstance(v, float) for v in data["metrics"]["curve"])
-    assert isinstance(data["timing"]["rounds"], int)
-    assert data["timing"]["aggregation_share"] == 0.25
+    assert data["metrics"]["values"]["final_accuracy"] == 0.75
+    assert data["metrics"]["units"]["final_accuracy"] == "fraction"
+    assert all(isinstance(v, float) for v in data["metrics"]["curves"]["test_accuracy"])
+    assert isinstance(data["timing"]["counters"]["rounds"], int)
+    assert data["timing"]["phases"] == {"clients": 1.0, "attack": 0.5, "aggregation": 0.5}
     assert data["schema_version"] == SCHEMA_VERSION
 
 
 def test_record_carries_every_scenario_field(make_record) -> None:
     data = json.loads(make_record().to_json())
-    for name in ("dataset", "model", "split", "defense", "attack", "n", "f", "beta",
-                 "batch_size", "epochs", "lr", "lr_milestones", "lr_gamma", "protocol",
-                 "engine", "max_train"):
-        assert name in data["scenario"]
+    assert set(data["scenario"]) == {"protocol", "dataset", "model", "defense", "attack",
+                                     "settings"}
+    for name in ("split", "n", "f", "beta", "batch_size", "epochs", "lr", "lr_milestones",
+                 "lr_gamma", "engine", "max_train"):
+        assert name in data["scenario"]["settings"]
 
 
 def test_non_finite_diagnostics_stored_as_null(make_record) -> None:
@@ -65,17 +70,22 @@ def _remove(path: str) -> Callable[[dict], None]:
 
 
 BAD = [
-    pytest.param(_set("metrics.final_accuracy", "abc"),
-                 "record metrics.final_accuracy: expected a number, got 'abc'", id="text_score"),
-    pytest.param(_set("metrics.final_accuracy", 1.5),
-                 "record metrics.final_accuracy: expected a fraction in [0, 1], got 1.5",
+    pytest.param(_set("metrics.values.final_accuracy", "abc"),
+                 "record metrics.values.final_accuracy: expected a number, got 'abc'",
+                 id="text_score"),
+    pytest.param(_set("metrics.values.final_accuracy", 1.5),
+                 "record metrics.values.final_accuracy: expected a fraction in [0, 1], got 1.5",
                  id="score_above_one"),
-    pytest.param(_set("metrics.curve", [0.1, True]),
-                 "record metrics.curve[1]: expected a number, got True", id="flag_in_curve"),
+    pytest.param(_remove("metrics.values.final_accuracy"),
+                 "record metrics.values: has no value for the primary metric", id="no_primary"),
+    pytest.param(_set("metrics.curves.test_accuracy", [0.1, True]),
+                 "record metrics.curves.test_accuracy[1]: expected a number, got True",
+                 id="flag_in_curve"),
     pytest.param(_set("metrics.diverged", "no"),
                  "record metrics.diverged: expected true or false, got 'no'", id="text_flag"),
-    pytest.param(_set("timing.rounds", 2.5),
-                 "record timing.rounds: expected an integer, got 2.5", id="fractional_rounds"),
+    pytest.param(_set("timing.counters.rounds", 2.5),
+                 "record timing.counters.rounds: expected an integer, got 2.5",
+                 id="fractional_rounds"),
     pytest.param(_set("timing.extra", 1), "record timing: unknown field(s) ['extra']",
                  id="unknown_field"),
     pytest.param(_remove("created"), "record created: missing", id="no_timestamp"),
@@ -85,10 +95,12 @@ BAD = [
                  id="text_seed"),
     pytest.param(_remove("environment.git_revision"), "record environment.git_revision: missing",
                  id="no_revision"),
-    pytest.param(_set("scenario.f", 10), "record scenario: f must satisfy 0 <= f < n",
-                 id="too_many_byzantine"),
+    pytest.param(_set("scenario.settings.f", 10), "record scenario: scenario.settings: "
+                 "f must be < n", id="too_many_byzantine"),
+    pytest.param(_set("scenario.settings.lr", 0.2), "record config_hash: ",
+                 id="edited_configuration"),
     pytest.param(_set("schema_version", 1),
-                 f"record schema_version: this byzbench reads version {SCHEMA_VERSION}, got 1",
+                 "record schema_version: this byzbench reads versions 2, 3, got 1",
                  id="old_version"),
 ]
 
@@ -105,10 +117,36 @@ def test_validation_names_the_bad_field(make_record, change, message: str) -> No
 def test_loading_names_the_bad_file(make_record, tmp_path) -> None:
     path = save_record(make_record(), tmp_path)
     data = json.loads(path.read_text())
-    data["metrics"]["best_accuracy"] = "high"
+    data["metrics"]["values"]["best_accuracy"] = "high"
     path.write_text(json.dumps(data))
-    with pytest.raises(RecordError, match=rf"^{path}: record metrics.best_accuracy: expected"):
+    with pytest.raises(RecordError,
+                       match=rf"^{path}: record metrics.values.best_accuracy: expected"):
         load_records(tmp_path)
+
+
+def test_a_bad_file_can_be_skipped_with_a_warning_naming_it(make_record, tmp_path) -> None:
+    good = save_record(make_record(seed=0), tmp_path)
+    bad = save_record(make_record(seed=1), tmp_path)
+    bad.write_text(bad.read_text()[:40])  # truncated
+    with pytest.warns(UserWarning, match=str(bad)):
+        records = load_records(tmp_path, skip_bad=True)
+    assert [r.key for r in records] == [good.stem]
+
+
+def test_version_2_records_migrate_with_their_hash_checked(tmp_path) -> None:
+    from bench.results import migrate_v2
+
+    old = json.loads((PUBLISHED / next(iter(sorted(p.name for p in PUBLISHED.iterdir())))
+                      ).read_text())
+    record = RunRecord.from_dict(old)
+    assert record.schema_version == SCHEMA_VERSION
+    assert record.metrics.values["final_accuracy"] == old["metrics"]["final_accuracy"]
+    assert record.metrics.curves["test_accuracy"] == old["metrics"]["curve"]
+    assert record.scenario["settings"]["beta"] == old["scenario"]["beta"]
+    assert "clients_with_attack" in record.timing.phases
+    old["scenario"]["lr"] = 9.0
+    with pytest.raises(RecordError, match="config_hash"):
+        migrate_v2(old)
 
 
 def test_loading_reads_folders_single_files_and_lists(make_record, tmp_path) -> None:

@@ -13,7 +13,7 @@ from bench.leaderboard import build
 from bench.leaderboard.latex import latex_table
 from bench.leaderboard.markdown import markdown_table
 from bench.leaderboard.spreadsheet import leaderboard_csv
-from bench.leaderboard.table import build_groups
+from bench.leaderboard.table import build_groups, legend
 from bench.results import save_record
 
 
@@ -47,7 +47,9 @@ def test_worst_case_loss_and_ranks(board) -> None:
     (group,) = build_groups(board)
     rows = {r.defense: r for r in group.rows}
     assert [r.defense for r in group.rows] == ["rule_b", "rule_a", "rule_c"]
-    assert [r.rank for r in group.rows] == [1, 2, 2]  # rule_a and rule_c tie at 71
+    # rule_c ties rule_a's 71 but ran 1 of 3 columns: incomplete rows rank after complete ones
+    assert [r.rank for r in group.rows] == [1, 2, 3]
+    assert [r.missing for r in group.rows] == [0, 0, 2] and group.missing == 2
     assert rows["rule_a"].worst == pytest.approx(71.0)
     assert rows["rule_a"].worst_attack == "atk_y"
     assert rows["rule_b"].worst == pytest.approx(86.0)
@@ -64,7 +66,9 @@ def test_markdown_rows(board) -> None:
                         "| **86.0** | atk_x |")
     assert lines[3] == ("| 2 | rule_a | 91.0 ± 1.4 | 82.0 ± 2.8 ↓9.0 | 71.0 ± 1.4 ↓20.0 "
                         "| 71.0 | atk_y |")
-    assert lines[4] == "| 2 | rule_c |  | 71.0 ± 0.0 |  | 71.0 | atk_x |"
+    assert lines[4] == ("| 3 | rule_c (incomplete: 2 missing) |  | 71.0 ± 0.0 |  | 71.0 "
+                        "| atk_x |")
+    assert "INCOMPLETE: 2 cell(s) missing in 1 row(s)" in legend(group)
 
 
 def test_seed_count_shown_per_cell_when_counts_differ(board, make_record) -> None:
@@ -79,10 +83,10 @@ def test_groups_split_by_setting_and_tier(make_record) -> None:
                make_record(epochs=5)]
     titles = [g.title for g in build_groups(records)]
     assert len(titles) == 4
-    assert "toyset · even · toynet · n=10 · f=2 · beta=0.9 · smoke · epochs=3" in titles
-    assert "toyset · even · toynet · n=10 · f=2 · beta=0.9 · smoke · epochs=5" in titles
-    assert "toyset · even · toynet · n=20 · f=2 · beta=0.9 · smoke" in titles
-    assert "toyset · even · toynet · n=10 · f=2 · beta=0.9 · standard" in titles
+    assert "fedsgd · toyset · even · toynet · n=10 · f=2 · beta=0.9 · smoke · epochs=3" in titles
+    assert "fedsgd · toyset · even · toynet · n=10 · f=2 · beta=0.9 · smoke · epochs=5" in titles
+    assert "fedsgd · toyset · even · toynet · n=20 · f=2 · beta=0.9 · smoke" in titles
+    assert "fedsgd · toyset · even · toynet · n=10 · f=2 · beta=0.9 · standard" in titles
     assert len({g.slug for g in build_groups(records)}) == 4
 
 

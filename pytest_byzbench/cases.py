@@ -1,0 +1,93 @@
+"""The case runner's pytest face: parameters, skips, progress lines, records and assertions.
+
+Everything a verdict needs happens in :class:`bench.cases.CaseRunner`; pytest adds the marks, the
+skips for a missing GPU or dataset, the record properties and the assertion.  One runner per
+session (:func:`case_runner`) shares every simulation between the cases, orderings and gate
+verdicts of that process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bench.cases import CaseRunner, Verdict
+from bench.data.base import DatasetUnavailable
+from bench.fl.build import load_dataset
+from bench.grid import Case, load_grids
+from bench.run import Progress
+from pytest_byzbench.records import RECORD_PROPERTY
+
+RUNNER = pytest.StashKey[CaseRunner]()
+
+
+def case_params(paths: list[Path]) -> list:
+    """``pytest.param`` per case of the grids at ``paths``: id from the scenario, marked with
+    its tier and the components it uses."""
+    params = []
+    for case in load_grids(paths):
+        marks = [getattr(pytest.mark, case.tier), pytest.mark.uses(*case.components)]
+        if case.xfail is not None:
+            marks.append(pytest.mark.xfail(reason=case.xfail, strict=True))
+        params.append(pytest.param(case, id=case.id, marks=marks))
+    return params
+
+
+def case_runner(config: pytest.Config, device: str) -> CaseRunner:
+    """The session's case runner on ``device``."""
+    if RUNNER not in config.stash:
+        config.stash[RUNNER] = CaseRunner(device)
+    return config.stash[RUNNER]
+
+
+def progress_printer(label: str, config: pytest.Config | None = None
+                     ) -> Callable[[int, Progress], None]:
+    """Print each evaluated step: values so far and elapsed time.  Given the pytest config,
+    lines go to the terminal even while output is captured (``-vv``)."""
+    start = time.perf_counter()
+
+    def show(seed: int, p: Progress) -> None:
+        values = " ".join(f"{k} {v:.4g}" for k, v in p.values.items())
+        line = (f"[{label} seed {seed}] step {p.step}/{p.steps} {values} "
+                f"{time.perf_counter() - start:.1f}s")
+        plugins = config.pluginmanager if config is not None else None
+        capture = plugins.getplugin("capturemanager") if plugins else None
+        terminal = plugins.getplugin("terminalreporter") if plugins else None
+        if capture is None or terminal is None:
+            print(line, flush=True)
+            return
+        with capture.global_and_fixture_disabled():
+            terminal.write_line(line)
+            terminal.flush()
+
+    return show
+
+
+def skip_unless_runnable(case: Case, device: str) -> None:
+    """Skip, with the reason, a case whose tier needs a GPU or whose dataset is absent."""
+    if case.tier == "paper" and not device.startswith("cuda"):
+        pytest.skip("paper tier needs a CUDA device; none is available here")
+    try:
+        load_dataset(case.scenario.dataset)
+    except DatasetUnavailable as err:
+        pytest.skip(str(err))
+
+
+def attach(record_property: Callable[[str, object], None], verdict: Verdict) -> None:
+    for record in verdict.records:
+        record_property(RECORD_PROPERTY, record.to_json())
+
+
+def run_case(case: Case, device: str, seeds: list[int] | None,
+             record_property: Callable[[str, object], None],
+             config: pytest.Config, verbose: bool = False) -> Verdict:
+    """Simulate ``case`` for each seed, attach every record, and assert its verdict."""
+    skip_unless_runnable(case, device)
+    progress = progress_printer(case.id, config) if verbose else None
+    result = case_runner(config, device).evaluate(case, seeds, progress)
+    attach(record_property, result)
+    assert result.passed, result.summary()
+    return result
