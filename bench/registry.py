@@ -156,6 +156,7 @@ protocols: Registry = Registry("protocol")
 perturbations: Registry = Registry("perturbation")
 threatmodels: Registry = Registry("threat model")
 detectors: Registry = Registry("detector")
+poisonings: Registry = Registry("online poisoning")
 
 ALL: dict[str, Registry] = {
     "aggregators": aggregators,
@@ -168,6 +169,7 @@ ALL: dict[str, Registry] = {
     "perturbations": perturbations,
     "threatmodels": threatmodels,
     "detectors": detectors,
+    "poisonings": poisonings,
 }
 
 

@@ -49,6 +49,7 @@ class StreamConfig:
     gamma: float = 1.0
     attacked: int = 1
     offset_scale: float = 0.01
+    clients: int | None = None
 
     def __post_init__(self) -> None:
         for field in ("batch_size", "burnin_batches", "attacked"):
@@ -60,11 +61,19 @@ class StreamConfig:
             raise ValueError(f"lr must be > 0, got {self.lr}")
         if not 0 <= self.weight_momentum < 1:
             raise ValueError(f"weight_momentum must be in [0, 1), got {self.weight_momentum}")
-        if self.attacked > self.batch_size:
+        if self.clients is not None and (self.clients < 1 or self.batch_size % self.clients):
+            raise ValueError(f"clients={self.clients} must be >= 1 and divide "
+                             f"batch_size={self.batch_size}")
+        if self.attacked > self.federated_clients:
             raise ValueError(
                 f"attacked (M={self.attacked}) must be <= the number of clients "
-                f"(N = batch_size = {self.batch_size})"
+                f"(N = {self.federated_clients})"
             )
+
+    @property
+    def federated_clients(self) -> int:
+        """N: ``clients``, or every sample of a batch a client (N = ``batch_size``)."""
+        return self.batch_size if self.clients is None else self.clients
 
 
 @dataclass
@@ -75,6 +84,8 @@ class StreamOutcome:
     seconds_accumulative: float | None
     seconds_vanilla: float | None
     offset_error: float | None = None
+    crafted: Tensor | None = None
+    state_before: dict[str, Tensor] | None = None
 
     @property
     def delta(self) -> float:
@@ -89,16 +100,22 @@ def accuracy(model: nn.Module, x: Tensor, y: Tensor, chunk: int = 2000) -> float
     return 100.0 * hits / x.shape[0]
 
 
-def client_gradients(model: nn.Module, batch: Batch) -> Tensor:
-    """``G_n = ∇_θ ℓ(x_n, y_n) / N`` of every sample as a client, ``Tensor[N, d]`` (vmap)."""
+def client_gradients(model: nn.Module, batch: Batch, clients: int | None = None) -> Tensor:
+    """``G_n = Σ_{i ∈ share n} ∇_θ ℓ(x_i, y_i) / B``, ``Tensor[N, d]``: the batch of ``B`` cut
+    into ``clients`` N equal consecutive shares (default: every sample a client), so that
+    ``Σ_n G_n`` is the batch's mean-loss gradient.  Per-sample gradients by vmap."""
     params = {k: p.detach() for k, p in model.named_parameters()}
 
     def loss(p: dict, x: Tensor, y: Tensor) -> Tensor:
         return F.cross_entropy(functional_call(model, p, (x.unsqueeze(0),)), y.unsqueeze(0))
 
     per_sample = vmap(grad(loss), in_dims=(None, 0, 0))(params, *batch)
-    flat = torch.cat([g.reshape(batch[0].shape[0], -1) for g in per_sample.values()], dim=1)
-    return flat / batch[0].shape[0]
+    size = batch[0].shape[0]
+    flat = torch.cat([g.reshape(size, -1) for g in per_sample.values()], dim=1) / size
+    n = size if clients is None else clients
+    if n < 1 or size % n:
+        raise ValueError(f"clients={n} must be >= 1 and divide the batch of {size}")
+    return flat.reshape(n, size // n, -1).sum(dim=1)
 
 
 def _set_gradient(model: nn.Module, flat: Tensor) -> None:
@@ -137,17 +154,19 @@ class OnlineRun:
 
     def batch(self, index: int) -> Batch:
         """The stream's ``index``-th batch; the stream cycles over the training set."""
-        rows = self.stream[(index * self.config.batch_size) % len(self.stream):][
-            : self.config.batch_size]
+        b = self.config.batch_size
+        rows = self.stream[(index * b + torch.arange(b)) % len(self.stream)]
         return self.train[0][rows], self.train[1][rows]
 
     def burn_in(self) -> None:
+        """``burnin_batches`` clean SGD steps (momentum 0.9), once per run."""
         optimizer = torch.optim.SGD(self.model.parameters(), lr=self.config.lr, momentum=0.9)
         for i in range(self.config.burnin_batches):
             x, y = self.batch(i)
             optimizer.zero_grad()
             F.cross_entropy(self.model(x), y).backward()
             optimizer.step()
+        self.burned = True
 
     def check_trigger(self, trigger: Tensor) -> None:
         if trigger.shape != self.trigger[0].shape:
@@ -156,59 +175,76 @@ class OnlineRun:
                 f"got {tuple(trigger.shape)}"
             )
 
+    def craft_trigger(self, perturbation: Perturbation) -> tuple[Tensor, float]:
+        """The poisoned trigger's inputs and the seconds crafting them took."""
+        start = time.perf_counter()
+        x = craft_trigger(self.model, self.trigger, self.validation, perturbation, self.generator)
+        return x, time.perf_counter() - start
+
     def run(self, perturbation: Perturbation, poisoned_trigger: bool = True,
             threat: ThreatModel | None = None) -> StreamOutcome:
-        """Burn-in, accumulative phase (batches poisoned by ``perturbation``) and trigger.
-
-        ``poisoned_trigger=False`` is the clean trigger.  With a ``threat`` the run is federated.
+        """Burn-in (unless done), accumulative phase (batches poisoned by ``perturbation``) and
+        trigger.  ``poisoned_trigger=False`` is the clean trigger; with a ``threat`` the run is
+        federated.  Seconds per batch count the crafting only (poisoned inputs, or the offset),
+        so the vanilla (trigger) and accumulative figures compare like with like.
         """
         cfg = self.config
-        self.burn_in()
+        if not getattr(self, "burned", False):
+            self.burn_in()
         optimizer = torch.optim.SGD(self.model.parameters(), lr=cfg.lr,
                                     momentum=cfg.weight_momentum)
         trigger_x, vanilla = self.trigger[0], None
         if poisoned_trigger:
-            start = time.perf_counter()
-            trigger_x = craft_trigger(self.model, self.trigger, self.validation, perturbation,
-                                      self.generator)
-            vanilla = time.perf_counter() - start
+            trigger_x, vanilla = self.craft_trigger(perturbation)
         self.check_trigger(trigger_x)
-        seconds, errors = [], []
+        seconds, errors, crafted = [], [], []
         for i in range(cfg.accumulative_batches if cfg.accumulate else 0):
             batch = self.batch(cfg.burnin_batches + i)
-            start = time.perf_counter()
             optimizer.zero_grad()
+            start = time.perf_counter()
             if threat is None:
                 x = craft_accumulative(self.model, batch, (trigger_x, self.trigger[1]),
                                        self.validation, perturbation, cfg.gamma, self.generator)
+                seconds.append(time.perf_counter() - start)
+                crafted.append(x)
                 F.cross_entropy(self.model(x), batch[1]).backward()
             else:
                 error = self.federated_step(batch, (trigger_x, self.trigger[1]), threat)
+                seconds.append(time.perf_counter() - start)
                 errors.extend([] if error is None else [error])
             optimizer.step()
-            seconds.append(time.perf_counter() - start)
             if cfg.optimize_trigger and poisoned_trigger:
-                trigger_x = craft_trigger(self.model, self.trigger, self.validation, perturbation,
-                                          self.generator)
+                trigger_x = self.craft_trigger(perturbation)[0]
         before = accuracy(self.model, *self.test)
+        state_before = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        if poisoned_trigger and threat is None:
+            crafted.append(trigger_x)
         optimizer.zero_grad()
         if threat is None:
             F.cross_entropy(self.model(trigger_x), self.trigger[1]).backward()
         else:
-            _set_gradient(self.model, threat.aggregate(
-                client_gradients(self.model, (trigger_x, self.trigger[1]))))
+            _set_gradient(self.model, threat.aggregate(client_gradients(
+                self.model, (trigger_x, self.trigger[1]), cfg.federated_clients)))
         optimizer.step()
         after = accuracy(self.model, *self.test)
-        if threat is None:
-            poisoned = cfg.batch_size * (len(seconds) + int(poisoned_trigger))
-            ratio = poisoned / (cfg.batch_size * (len(seconds) + 1))
-        else:
-            ratio = cfg.attacked / cfg.batch_size if seconds else 0.0
         return StreamOutcome(
-            accuracy_before=before, accuracy_after=after, poison_ratio=ratio,
+            accuracy_before=before, accuracy_after=after,
+            poison_ratio=self.poison_ratio(len(seconds), poisoned_trigger, threat),
             seconds_accumulative=sum(seconds) / len(seconds) if seconds else None,
             seconds_vanilla=vanilla, offset_error=max(errors) if errors else None,
+            crafted=torch.cat(crafted) if crafted else None, state_before=state_before,
         )
+
+    def poison_ratio(self, phase_batches: int, poisoned_trigger: bool,
+                     threat: ThreatModel | None) -> float:
+        """Online: the poisoned share of the samples after the burn-in (accumulative batches
+        and trigger).  Federated: ``M / N``, the share of clients sending the offset in each
+        round of the phase (seed 000 §A.3's 1 %), 0 without a phase."""
+        cfg = self.config
+        if threat is None:
+            poisoned = cfg.batch_size * (phase_batches + int(poisoned_trigger))
+            return poisoned / (cfg.batch_size * (phase_batches + 1))
+        return cfg.attacked / cfg.federated_clients if phase_batches else 0.0
 
     def federated_step(self, batch: Batch, trigger: Batch, threat: ThreatModel) -> float | None:
         """Set ``.grad`` to the honest clients' and the offset's aggregate; return its error.
@@ -222,7 +258,7 @@ class OnlineRun:
         steer = torch.autograd.grad(alignment(self.model, trigger, self.validation,
                                               create_graph=True), params)
         goal = self.config.offset_scale * torch.cat([s.flatten() for s in steer])
-        honest = client_gradients(self.model, batch)[m:]
+        honest = client_gradients(self.model, batch, self.config.federated_clients)[m:]
         forged = threat.offset(goal, honest, m)
         aggregate = threat.aggregate(torch.cat([honest, forged]))
         if isinstance(threat, ClipBefore):
