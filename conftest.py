@@ -1,8 +1,11 @@
 """Root conftest of a checkout: byzbench's pytest plugin when it is not installed.
 
-An installed byzbench registers :mod:`pytest_byzbench` through its ``pytest11`` entry point;
-pytest loads a plugin module once, so naming it here too is harmless and lets a bare checkout
-(``PYTHONPATH=.``) run its tests.
+An installed byzbench registers :mod:`pytest_byzbench` through its ``pytest11`` entry point, so
+pytest loads it before reading any path (options work from every folder).  A bare checkout
+(``PYTHONPATH=.``, no install) loads it from here instead.
 """
 
-pytest_plugins = ["pytest_byzbench"]
+from importlib.metadata import entry_points
+
+_INSTALLED = any(ep.value == "pytest_byzbench" for ep in entry_points(group="pytest11"))
+pytest_plugins = [] if _INSTALLED else ["pytest_byzbench"]

@@ -64,17 +64,36 @@ def resolve(spec: str) -> tuple[str, type]:
     return spec.lower().replace("_", ""), found[0].load()
 
 
-def register_external(spec: str) -> str:
+def _keeps_its_name(spec: str, known: str, name: str | None) -> str:
+    """A registered rule is gated under its registered name; another ``--aggregator-name`` would
+    be silently ignored, so it is refused."""
+    if name is not None and name != known:
+        raise RegistryError(f"--aggregator-name {name}: --aggregator {spec} is the registered "
+                            f"rule {known!r}, which keeps its name (drop --aggregator-name)")
+    return known
+
+
+def register_external(spec: str, name: str | None = None) -> str:
     """Register the rule ``spec`` names in the aggregator registry; return its short name.
 
-    A class already registered (a built-in rule named by its import path) keeps its name.
+    ``spec`` may also be a registered name (``cc``), returned as it is.  A class already
+    registered (a built-in rule named by its import path) keeps its name.  ``name`` overrides
+    the short name derived from the class; a derived name that a different rule holds is
+    refused with that way out.
     """
-    name, cls = resolve(spec)
+    if ":" not in spec and spec in aggregators:
+        return _keeps_its_name(spec, spec, name)
+    derived, cls = resolve(spec)
     if not inspect.isclass(cls) and not callable(cls):
         raise RegistryError(f"--aggregator {spec}: {cls!r} is not a class")
     for known in aggregators.names():
         if aggregators.entry(known).factory is cls:
-            return known
+            return _keeps_its_name(spec, known, name)
+    name = name or derived
+    if name in aggregators:
+        raise RegistryError(f"--aggregator {spec}: the name {name!r} belongs to the registered "
+                            f"rule {aggregators.entry(name).factory.__module__}; choose another "
+                            "with --aggregator-name NAME")
 
     def build(f: int = 0, **params: Any) -> ExternalAggregator:
         return ExternalAggregator(cls(f=f, **params), name, f)

@@ -1,8 +1,9 @@
 """Name -> factory registries for every kind of pluggable component.
 
 Each kind (aggregators, pre-aggregators, attacks, datasets, models, partitioners, protocols,
-and the online track's input perturbations, clip threat models and feature detectors) has one
-:class:`Registry`.  Components register under a short lowercase name with a decorator::
+personalized FL's regularizers, strategic-user attacks, user datasets and local models, and
+the online track's input perturbations, clip threat models, feature detectors and poisoning
+strategies) has one :class:`Registry`.  Components register under a short lowercase name with a decorator::
 
     @aggregators.register("cc", tags={"stateful"})
     class CenteredClipping(Aggregator): ...
@@ -31,6 +32,21 @@ class RegistryError(ValueError):
     """An unknown component name or an invalid parameter for a known one."""
 
 
+ABBREVIATIONS = frozenset({"al", "e.g", "i.e", "cf", "vs", "Eq", "Eqs", "Fig", "Alg", "Sec", "No"})
+
+
+def first_sentence(doc: str) -> str:
+    """The first sentence of ``doc``'s first paragraph, on one line, with ````code```` shown as
+    ``code``.  A sentence ends at a full stop followed by a capital, an opening bracket or the
+    paragraph's end, unless the stop closes an abbreviation such as "et al." or "Eq."."""
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split()).replace("``", "")
+    for stop in re.finditer(r"\.(?=\s+[A-Z(]|$)", paragraph):
+        word = paragraph[:stop.start()].rsplit(" ", 1)[-1].lstrip("(")
+        if word not in ABBREVIATIONS:
+            return paragraph[:stop.end()]
+    return paragraph
+
+
 @dataclass(frozen=True)
 class Entry:
     """One registered component: its short name, factory, tags and first docstring line."""
@@ -41,8 +57,8 @@ class Entry:
 
     @property
     def summary(self) -> str:
-        doc = inspect.getdoc(self.factory) or ""
-        return doc.splitlines()[0] if doc else ""
+        """The docstring's first sentence (it may span lines), reST literals as plain text."""
+        return first_sentence(inspect.getdoc(self.factory) or "")
 
     def parameters(self) -> dict[str, inspect.Parameter]:
         """Keyword parameters the factory accepts (``self`` and ``*args``/``**kwargs`` left out)."""
@@ -80,10 +96,6 @@ class Registry(Generic[T]):
             return factory
 
         return decorate
-
-    def unregister(self, name: str) -> None:
-        """Remove ``name`` (used for session-scoped external components)."""
-        self._entries.pop(name, None)
 
     def names(self, tag: str | None = None) -> list[str]:
         """Sorted registered names, optionally only those carrying ``tag``."""
@@ -153,6 +165,11 @@ datasets: Registry = Registry("dataset")
 models: Registry = Registry("model")
 partitioners: Registry = Registry("partitioner")
 protocols: Registry = Registry("protocol")
+engines: Registry = Registry("engine")
+regularizers: Registry = Registry("regularizer")
+pfl_attacks: Registry = Registry("pfl attack")
+pfl_datasets: Registry = Registry("pfl dataset")
+pfl_models: Registry = Registry("pfl model")
 perturbations: Registry = Registry("perturbation")
 threatmodels: Registry = Registry("threat model")
 detectors: Registry = Registry("detector")
@@ -166,6 +183,11 @@ ALL: dict[str, Registry] = {
     "models": models,
     "partitioners": partitioners,
     "protocols": protocols,
+    "engines": engines,
+    "regularizers": regularizers,
+    "pfl_attacks": pfl_attacks,
+    "pfl_datasets": pfl_datasets,
+    "pfl_models": pfl_models,
     "perturbations": perturbations,
     "threatmodels": threatmodels,
     "detectors": detectors,
@@ -173,6 +195,10 @@ ALL: dict[str, Registry] = {
 }
 
 
+#: kinds listed by ``byzbench list`` that never appear in test ids (a setting, not a component)
+NOT_IN_IDS = ("engines",)
+
+
 def component_names() -> list[str]:
-    """Every registered short name of every kind (what test ids are built from)."""
-    return sorted({n for reg in ALL.values() for n in reg.names()})
+    """Every registered short name of every kind that test ids are built from."""
+    return sorted({n for kind, reg in ALL.items() if kind not in NOT_IN_IDS for n in reg.names()})

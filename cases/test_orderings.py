@@ -1,6 +1,7 @@
 """Seed 003's orderings, checked on the standard tier's runs (``-m standard``).
 
-Claims and their margins live in ``grids/orderings.yaml``; runs come from the standard grids
+Claims and their margins live in ``bench/grids/orderings.yaml`` (validated by
+:mod:`bench.orderings`); runs come from the standard grids
 and are shared between claims through a per-process cache.  Ids name every component a claim
 compares (``-k rop`` selects the claims about ROP).  A claim that does not hold at the budget
 affordable on a CPU is marked there as a strict expected failure with the measured reason.
@@ -12,22 +13,22 @@ import statistics
 from collections.abc import Iterator
 
 import pytest
-import yaml
 
 from bench.grid import Case, load_grid
 from bench.grids import GRIDS
+from bench.orderings import load_orderings
 from bench.results import RunRecord
 from pytest_byzbench.cases import RECORD_PROPERTY, case_runner, skip_unless_runnable
 
-SPEC = yaml.safe_load((GRIDS / "orderings.yaml").read_text())
-CLAIMS = SPEC["claims"]
+SPEC = load_orderings(GRIDS / "orderings.yaml")
+CLAIMS = SPEC.claims
 
 
 def _index() -> dict[str, dict[tuple[str, str, float], Case]]:
     """setting label -> (defense label, attack label, beta) -> case."""
     out: dict[str, dict[tuple[str, str, float], Case]] = {}
-    for grid in SPEC["grids"]:
-        for case in load_grid(GRIDS / grid):
+    for grid in SPEC.grids:
+        for case in load_grid(grid):
             s = case.scenario
             setting = "-".join([s.protocol, s.dataset.label, s.model.label, *s.settings.head()])
             out.setdefault(setting, {})[(s.defense.label, s.attack.label, s.settings.beta)] = case
@@ -66,16 +67,17 @@ class Runs:
 
 def _components(setting: str, *names: str) -> tuple[str, ...]:
     any_case = next(iter(INDEX[setting].values())).scenario
-    return (any_case.protocol, any_case.dataset.name, any_case.model.name, any_case.settings.split.name,
+    return (any_case.protocol, any_case.dataset.name, any_case.model.name,
+            any_case.settings.split.name,
             *(n.split("_")[0] for n in names))
 
 
 def _param(claim: str, setting: str, label: str, names: tuple[str, ...], **values):
     test_id = f"{setting}-{label}"
     marks = [pytest.mark.standard, pytest.mark.uses(*_components(setting, *names))]
-    for rule in SPEC.get("xfail") or []:
-        if rule["claim"] == claim and rule["id"] == test_id:
-            marks.append(pytest.mark.xfail(reason=rule["reason"], strict=True))
+    reason = SPEC.xfail.get((claim, test_id))
+    if reason is not None:
+        marks.append(pytest.mark.xfail(reason=reason, strict=True))
     return pytest.param(dict(setting=setting, **values), id=test_id, marks=marks)
 
 

@@ -27,6 +27,7 @@ from bench.scenario import Component
 from pytest_byzbench.selection import drop_mark_attributes, dump_selection
 
 TIERS = ("smoke", "standard", "paper", "gate")
+SEEDS = pytest.StashKey["list[int] | None"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,9 +49,30 @@ def pytest_configure(config: pytest.Config) -> None:
         # One intra-op thread per xdist worker: workers already fill the cores, and torch's
         # thread pools spinning against each other made small rounds ~8x slower when measured.
         torch.set_num_threads(1)
+    config.stash[SEEDS] = parse_seeds(config.getoption("--seeds"))
     root = config.getoption("--data-root")
     if root:
+        if Path(root).exists() and not Path(root).is_dir():
+            raise pytest.UsageError(f"--data-root {root}: is a file, not a folder")
         os.environ["BYZBENCH_DATA"] = str(Path(root).resolve())
+    dump = config.getoption("--dump-selection")
+    if dump and not Path(dump).resolve().parent.is_dir():
+        raise pytest.UsageError(f"--dump-selection {dump}: its folder does not exist")
+
+
+def parse_seeds(raw: str | None) -> list[int] | None:
+    """``--seeds 0,1,2`` as integers (a usage error otherwise); ``None`` when not given."""
+    if raw is None:
+        return None
+    try:
+        seeds = [int(s) for s in raw.split(",") if s.strip()]
+    except ValueError:
+        raise pytest.UsageError(f"--seeds expects comma-separated integers, got {raw!r}") from None
+    if not seeds or any(s < 0 for s in seeds):
+        raise pytest.UsageError(f"--seeds needs integers >= 0, got {raw!r}")
+    if len(set(seeds)) != len(seeds):
+        raise pytest.UsageError(f"--seeds repeats a seed in {raw!r}: each seed runs once")
+    return seeds
 
 
 def active_tiers(config: pytest.Config) -> set[str]:
@@ -102,16 +124,7 @@ def device(pytestconfig: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def seed_override(pytestconfig: pytest.Config) -> list[int] | None:
     """Training seeds from ``--seeds``, or ``None`` to use each grid's own."""
-    raw = pytestconfig.getoption("--seeds")
-    if raw is None:
-        return None
-    try:
-        seeds = [int(s) for s in raw.split(",") if s.strip()]
-    except ValueError:
-        raise pytest.UsageError(f"--seeds expects comma-separated integers, got {raw!r}") from None
-    if not seeds:
-        raise pytest.UsageError("--seeds needs at least one seed")
-    return seeds
+    return pytestconfig.stash[SEEDS]
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,7 @@ from bench.results import RecordError, RunRecord, save_record
 
 RECORD_PROPERTY = "byzbench_record"
 GATE_PROPERTY = "byzbench_gate"
+SHOWN_PROPERTY = "byzbench_shown"  # a test's own summary value (%), e.g. a gate's worst case
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,6 +50,14 @@ class CaseResult:
     duration: float
     records: list[RunRecord] = field(default_factory=list)
     verdict: Verdict | None = None
+    shown: float | None = None
+
+    @property
+    def value(self) -> float:
+        """What the summary shows: the test's own value, else the median primary metric (%)."""
+        if self.shown is not None:
+            return self.shown
+        return statistics.median(100 * (r.metrics.primary_value or 0.0) for r in self.records)
 
     @property
     def name(self) -> str:
@@ -74,6 +83,7 @@ class Reporter:
         self.results: list[CaseResult] = []
         self.written: list[Path] = []
         self.error: str | None = None
+        self.session: pytest.Session | None = None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -90,7 +100,7 @@ class Reporter:
             report.longrepr = f"byzbench baseline gate: {verdict.message}"
         return report
 
-    @pytest.hookimpl
+    @pytest.hookimpl(tryfirst=True)  # records are on disk before a test is reported finished
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
             return
@@ -100,16 +110,31 @@ class Reporter:
         verdict = next((Verdict(**json.loads(v)) for k, v in report.user_properties
                         if k == GATE_PROPERTY), None)
         outcome = "xfailed" if hasattr(report, "wasxfail") and report.skipped else report.outcome
-        self.results.append(CaseResult(report.nodeid, outcome, report.duration, records, verdict))
+        shown = next((float(v) for k, v in report.user_properties if k == SHOWN_PROPERTY), None)
+        self.results.append(CaseResult(report.nodeid, outcome, report.duration, records, verdict,
+                                       shown))
         out = self.config.getoption("--leaderboard")
-        if out and not hasattr(self.config, "workerinput"):
-            for record in records:  # as each test finishes: a killed run keeps what finished
-                save_record(record, Path(out))
+        if out and not hasattr(self.config, "workerinput") and self.error is None:
+            try:
+                for record in records:  # as each test finishes: a killed run keeps what finished
+                    save_record(record, Path(out))
+            except OSError as err:  # a full disk: stop, rather than run tests whose records go
+                self.error = (f"cannot save records under {Path(out) / 'records'}: "
+                              f"{err.strerror or err}; records of earlier tests are intact")
+                if self.session is not None:
+                    self.session.shouldstop = f"byzbench: {self.error}"
+
+    @pytest.hookimpl
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
 
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         out = self.config.getoption("--leaderboard")
         if hasattr(self.config, "workerinput") or not out or not self.results:
+            return
+        if self.error is not None:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
             return
         from bench.leaderboard import build
 
@@ -127,13 +152,12 @@ class Reporter:
         terminalreporter.section("byzbench")
         gated = self.baseline is not None
         name_width = min(90, max(len(r.name) for r in self.results))
-        head = f"{'case':<{name_width}}  {'acc %':>6}  {'seeds':>5}  "
+        head = f"{'case':<{name_width}}  {'median':>6}  {'runs':>5}  "
         head += f"{'vs base':>9}  " if gated else ""
         write(head + f"{'time s':>7}  outcome")
         for result in sorted(self.results, key=lambda r: r.name):
-            accs = [100 * (r.metrics.primary_value or 0.0) for r in result.records]
-            line = (f"{result.name:<{name_width}}  {statistics.median(accs):6.1f}  "
-                    f"{len(accs):5d}  ")
+            line = (f"{result.name:<{name_width}}  {result.value:6.1f}  "
+                    f"{len(result.records):5d}  ")
             if gated:
                 line += f"{_versus(result.verdict):>9}  "
             write(line + f"{result.duration:7.1f}  {result.outcome}",

@@ -32,21 +32,30 @@ class Bulyan(Aggregator):
     needs_majority = True
 
     def aggregate(self, updates: Tensor) -> Tensor:
-        n, f = updates.shape[0], self.f
-        if n < 4 * f + 3:
-            raise ValueError(f"bulyan: needs n >= 4f + 3, got n={n}, f={f}")
-        theta = n - 2 * f
-        sq = pairwise_sq_distances(updates).sq
-        remaining = torch.ones(n, dtype=torch.bool, device=updates.device)
-        selected = []
-        for left in range(n, n - theta, -1):
-            live = remaining[:, None] & remaining[None, :]
-            scores = krum_scores(torch.where(live, sq, float("inf")), max(1, left - f - 2))
-            # A remaining row always beats a selected one, even when it has no neighbour left.
-            top = torch.finfo(scores.dtype).max
-            scores = torch.where(remaining, scores.clamp(max=top), float("inf"))
-            choice = int(scores.argmin())
-            selected.append(choice)
-            remaining[choice] = False
-        chosen = torch.tensor(selected, device=updates.device)
-        return mean_around_median(torch.index_select(updates, 0, chosen), theta - 2 * f)
+        return bulyan(updates, self.f)
+
+
+def bulyan(updates: Tensor, f: int, reference: bool = False) -> Tensor:
+    """Bulyan of ``Tensor[n, d]`` (see :class:`Bulyan`); ``reference=True`` runs the coordinate
+    phase on a copy of the selected rows with ``torch.sort`` (the oracle of the network path)."""
+    n = updates.shape[0]
+    if n < 4 * f + 3:
+        raise ValueError(f"bulyan: needs n >= 4f + 3, got n={n}, f={f}")
+    theta = n - 2 * f
+    sq = pairwise_sq_distances(updates).sq
+    remaining = torch.ones(n, dtype=torch.bool, device=updates.device)
+    selected = []
+    for left in range(n, n - theta, -1):
+        live = remaining[:, None] & remaining[None, :]
+        scores = krum_scores(torch.where(live, sq, float("inf")), max(1, left - f - 2))
+        # A remaining row always beats a selected one, even when it has no neighbour left.
+        top = torch.finfo(scores.dtype).max
+        scores = torch.where(remaining, scores.clamp(max=top), float("inf"))
+        choice = int(scores.argmin())
+        selected.append(choice)
+        remaining[choice] = False
+    chosen = torch.tensor(selected, device=updates.device)
+    if reference:
+        return mean_around_median(torch.index_select(updates, 0, chosen), theta - 2 * f,
+                                  reference=True)
+    return mean_around_median(updates, theta - 2 * f, rows=chosen)

@@ -6,14 +6,29 @@ import torch
 from torch import Tensor
 
 from bench.aggregators.base import Aggregator, finite_rows
+from bench.aggregators.distances import distances_to, weighted_differences
 from bench.registry import aggregators
+
+
+def clip_scales(norms: Tensor, radius: float) -> Tensor:
+    """``min(1, radius / ||v||)`` for each norm (norm 0 gives 1)."""
+    return torch.clamp(radius / norms.clamp_min(torch.finfo(norms.dtype).tiny), max=1.0)
 
 
 def clip_to_radius(deltas: Tensor, radius: float) -> Tensor:
     """Scale each row ``v`` to ``v * min(1, radius / ||v||)`` (rows of norm 0 stay 0)."""
-    norms = deltas.norm(dim=1, keepdim=True)
-    scale = torch.clamp(radius / norms.clamp_min(torch.finfo(deltas.dtype).tiny), max=1.0)
-    return deltas * scale
+    return deltas * clip_scales(deltas.norm(dim=1, keepdim=True), radius)
+
+
+def centred_clipping_step(updates: Tensor, v: Tensor, radius: float) -> Tensor:
+    """``v + (1/n) sum_i (u_i - v) min(1, radius / ||u_i - v||)`` without ``[n, d]`` copies.
+
+    Two blocked passes over the updates (:func:`~bench.aggregators.distances.distances_to`,
+    then :func:`~bench.aggregators.distances.weighted_differences`); the differences are never
+    materialised whole.
+    """
+    scales = clip_scales(distances_to(updates, v), radius)
+    return v + weighted_differences(updates, v, scales / updates.shape[0])
 
 
 @aggregators.register("cc", tags={"stateful", "clipping"})
@@ -49,7 +64,7 @@ class CenteredClipping(Aggregator):
         clean = bool(finite.all())
         for _ in range(self.iterations):
             safe = updates if clean else torch.where(finite[:, None], updates, v)
-            v = v + clip_to_radius(safe - v, self.tau).mean(dim=0)
+            v = centred_clipping_step(safe, v, self.tau)
         self.reference = v.detach().clone()
         return v
 

@@ -12,6 +12,7 @@ from bench.aggregators.base import (
     finite_rows,
     zero_rows,
 )
+from bench.aggregators.distances import distances_to
 from bench.registry import aggregators
 
 
@@ -22,7 +23,7 @@ def smoothed_weiszfeld(updates: Tensor, iterations: int, nu: float) -> Tensor:
     weight = finite.to(updates.dtype)
     z = torch.zeros_like(updates[0])
     for _ in range(iterations):
-        beta = weight / (points - z).norm(dim=1).clamp_min(nu)
+        beta = weight / distances_to(points, z).clamp_min(nu)
         z = (beta @ points) / beta.sum()
     return z
 

@@ -69,6 +69,11 @@ class MultiKrum(Aggregator):
         if m > n:
             raise ValueError(f"multikrum: m must be <= n, got m={m} with n={n} updates")
         k = krum_neighbours(n, self.f, self.name)
-        scores = krum_scores(pairwise_sq_distances(updates).sq, k)
+        distances = pairwise_sq_distances(updates)
+        scores = krum_scores(distances.sq, k)
         chosen = scores.topk(m, largest=False).indices
-        return torch.index_select(updates, 0, chosen).mean(dim=0)
+        if not bool(distances.finite.all()):
+            return torch.index_select(updates, 0, chosen).mean(dim=0)
+        # The average as one product with 1/m weights: no copy of the chosen rows.
+        weights = updates.new_zeros(n).index_fill_(0, chosen, 1.0 / m)
+        return weights @ updates

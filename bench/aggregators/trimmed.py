@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import Tensor
 
 from bench.aggregators.base import Aggregator
+from bench.aggregators.selection import network_plan, run_network, use_network
 from bench.registry import aggregators
+
+
+def trimmed_mean(updates: Tensor, b: int, reference: bool = False) -> Tensor:
+    """Per column, the mean of the values of ranks ``b .. n - b - 1`` (``Tensor[n, d]``).
+
+    NaN sorts as ``+inf`` and ``+-inf`` as the largest/smallest finite number (as in
+    ``torch.nan_to_num(values, nan=inf)``).  On a CPU with ``n <= 128`` the kept values come as
+    a set from a pruned comparator network (:mod:`bench.aggregators.selection`) and are summed
+    in another order than the sort's (equal to round-off); elsewhere, or with
+    ``reference=True``, from ``torch.sort``.
+    """
+    n = updates.shape[0]
+    if b == 0:
+        return updates.mean(dim=0)
+    if reference or not use_network(updates):
+        ordered = torch.nan_to_num(updates, nan=float("inf")).sort(dim=0).values
+        return ordered[b : n - b].mean(dim=0)
+    kept = tuple(range(b, n - b))
+
+    def finish(lines: Sequence[Tensor], out: Tensor) -> None:
+        out.copy_(lines[kept[0]])
+        for r in kept[1:]:
+            out.add_(lines[r])
+        out.div_(len(kept))
+
+    return run_network(updates, network_plan(n, (kept,)), finish)
 
 
 @aggregators.register("tm", tags={"coordinate-wise"})
@@ -34,8 +63,4 @@ class TrimmedMean(Aggregator):
         n = updates.shape[0]
         if 2 * self.b >= n:
             raise ValueError(f"tm: needs n > 2b, got n={n}, b={self.b}")
-        if self.b == 0:
-            return updates.mean(dim=0)
-        values = torch.nan_to_num(updates, nan=float("inf"))
-        ordered = values.sort(dim=0).values
-        return ordered[self.b : n - self.b].mean(dim=0)
+        return trimmed_mean(updates, self.b)

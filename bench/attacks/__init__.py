@@ -11,6 +11,7 @@ from bench.attacks import (  # noqa: F401
     noise,
     nonfinite,
     offset,
+    ownview,
     rop,
 )
 from bench.attacks.base import Attack, AttackContext

@@ -10,6 +10,7 @@ from torch import nn
 from bench.aggregators.base import Aggregator, Pipeline
 from bench.attacks.base import Attack
 from bench.data.base import TensorData
+from bench.fl.engines import preferred_engine
 from bench.registry import aggregators, attacks, datasets, models, preaggregators
 from bench.scenario import Component, Defense
 
@@ -47,15 +48,6 @@ def build_attack(spec: Component) -> Attack:
 
 
 def choose_engine(name: str, model: nn.Module, device: torch.device) -> str:
-    """The gradient engine for ``model`` on ``device``: ``name`` itself unless it is ``auto``.
-
-    ``auto`` follows what was measured on a 2-core CPU (``benchmarks/engine_speed.py``): the
-    vectorized engine is 2.9x faster for the MLP but 0.4-0.8x the sequential one for convolution
-    models, so on a CPU convolution models run sequentially; on CUDA every model is vectorized.
-    """
-    if name != "auto":
-        return name
-    if device.type == "cuda":
-        return "vmap"
-    convolutional = any(isinstance(m, nn.modules.conv._ConvNd) for m in model.modules())
-    return "sequential" if convolutional else "vmap"
+    """The gradient engine for ``model`` on ``device``: ``name`` itself unless it is ``auto``,
+    which takes the measured rule of :func:`bench.fl.engines.preferred_engine`."""
+    return preferred_engine(model, device) if name == "auto" else name

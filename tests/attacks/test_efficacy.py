@@ -16,7 +16,9 @@ never below 5 points: harmless attacks moved paired scores by up to +-4 points o
 Not here, because they do not hurt this task in any configuration tried (beta in {0, 0.9, 0.99},
 f in {5, 10}, 10 or 30 epochs): ``alie`` (any z up to 2), ``alie-alt``, and ``minmax`` /
 ``minsum`` with their default "std" direction -- a small bias along -sigma is harmless to this
-nearly convex problem; their matrix-level effect is checked in ``test_zoo.py``.  ``rop-s`` needs
+nearly convex problem; their matrix-level effect is checked in ``test_zoo.py``.  The same holds
+for their partial-knowledge twins ``alie-own`` and ``minmax-own`` / ``minsum-own`` with "std"
+(measured drops -7.8 to +0.6 points against mean, tm and cc).  ``rop-s`` needs
 the simulator's sparse mask (``bench.models.masks``) and its measured drop (4.5-11 points with a
 stand-in mask) is too close to the noise floor.
 """
@@ -108,6 +110,12 @@ DAMAGE = [
     (Component("minsum", {"perturbation": "unit"}), TM, 5.0),  # 11.5-22.5
     (Component("nan"), MEAN, 30.0),  # diverges: chance (10 %), 63-68
     (Component("inf"), MEAN, 30.0),  # diverges: chance (10 %), 63-68
+    (Component("ipm-own"), CC, 20.0),  # 40.1-47.6
+    (Component("signflip-own"), MEAN, 20.0),  # 42.3-48.5
+    (Component("minmax-own", {"perturbation": "unit"}), CC, 20.0),  # 41.8-51.5
+    (Component("minsum-own", {"perturbation": "unit"}), CC, 19.0),  # 39.8-44.3
+    (Component("fang-own"), TM, 14.0),  # 28.4-36.8
+    (Component("rop-own"), CC, 6.0),  # 12.3-23.4
 ]
 BASELINE = Component("none")
 

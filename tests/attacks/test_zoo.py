@@ -94,6 +94,15 @@ SHIFTS = [
     ("fang", {}, "tm", 1.6),  # 3.22-3.37
     ("fang", {"target": "selection"}, "select", 4.0),  # 7.96-8.92 (Krum's selection)
     ("mimic", {}, "mean", 0.85),  # 1.70-1.81
+    # Partial-knowledge variants read ctx.byzantine (= honest[:F] + 0.5 here, so part of the
+    # shift is that offset); measured over seeds 0-4:
+    ("alie-own", {}, "tm", 0.6),  # 1.19-1.37
+    ("ipm-own", {}, "mean", 0.33),  # 0.66-0.83
+    ("signflip-own", {}, "mean", 0.74),  # 1.49-1.69
+    ("minmax-own", {}, "mean", 0.57),  # 1.14-1.35
+    ("minsum-own", {}, "mean", 0.49),  # 0.98-1.09
+    ("fang-own", {}, "tm", 1.0),  # 2.08-2.40
+    ("rop-own", {}, "cc", 0.13),  # 0.257-0.303
 ]
 SHIFT_CASES = [
     pytest.param(

@@ -12,7 +12,7 @@ import pytest
 
 from bench.results import SCHEMA_VERSION, RecordError, RunRecord, load_records, save_record
 
-PUBLISHED = Path(__file__).resolve().parents[2] / "reports" / "published" / "standard" / "records"
+V2_RECORD = Path(__file__).resolve().parent / "data" / "v2_record.json"  # a published v2 run
 
 
 def test_round_trip_keeps_every_field(make_record) -> None:
@@ -136,8 +136,7 @@ def test_a_bad_file_can_be_skipped_with_a_warning_naming_it(make_record, tmp_pat
 def test_version_2_records_migrate_with_their_hash_checked(tmp_path) -> None:
     from bench.results import migrate_v2
 
-    old = json.loads((PUBLISHED / next(iter(sorted(p.name for p in PUBLISHED.iterdir())))
-                      ).read_text())
+    old = json.loads(V2_RECORD.read_text())
     record = RunRecord.from_dict(old)
     assert record.schema_version == SCHEMA_VERSION
     assert record.metrics.values["final_accuracy"] == old["metrics"]["final_accuracy"]
