@@ -53,13 +53,13 @@ MEASURED: dict[str, str] = {
 
 
 def claim(name: str, *cases: Case):
-    """``pytest.param`` of a claim: id ``name``, marked with every component it compares and,
+    """``pytest.param`` of a claim: id ``name`` then its components' names, marked with every component it compares and,
     where ``MEASURED`` has it, as a strict expected failure with the measured reason."""
     components = sorted({n for c in cases for n in c.components})
     marks = [pytest.mark.standard, pytest.mark.uses(*components)]
     if name in MEASURED:
         marks.append(pytest.mark.xfail(reason=MEASURED[name], strict=True))
-    return pytest.param(cases, id=name, marks=marks)
+    return pytest.param(cases, id="-".join([name, *components]), marks=marks)
 
 
 def medians(request: pytest.FixtureRequest, device: str, record_property, metric: str,
@@ -74,13 +74,13 @@ def medians(request: pytest.FixtureRequest, device: str, record_property, metric
 
 
 PHASE = [claim(f"phase-{group_id(t, e, o)}", cell("none", t, e, o, 0.0),
-               cell("accumulative", t, e, o, 0.0)) for t, e, o in GROUPS if not o]
-MOMENTUM = [claim(f"momentum-{group_id(t, e, o)}", cell("accumulative", t, e, o, 0.0),
-                  cell("accumulative", t, e, o, 0.9)) for t, e, o in GROUPS]
+               cell("phase", t, e, o, 0.0)) for t, e, o in GROUPS if not o]
+MOMENTUM = [claim(f"momentum-{group_id(t, e, o)}", cell("phase", t, e, o, 0.0),
+                  cell("phase", t, e, o, 0.9)) for t, e, o in GROUPS]
 BUDGET = [claim("budget-tenth-over-eight", cell("none", "poisoned", EIGHT_OF_255, False, 0.0),
                 cell("none", "poisoned", TENTH, False, 0.0))]
 STEALTH = [claim(f"stealth-{group_id(t, e, o)}-wm{m}", cell("none", "clean", TENTH, False, 0.0),
-                 cell("accumulative", t, e, o, m)) for t, e, o in GROUPS for m in (0.0, 0.9)]
+                 cell("phase", t, e, o, m)) for t, e, o in GROUPS for m in (0.0, 0.9)]
 CLEAN = [claim("clean-trigger-alone", cell("none", "clean", TENTH, False, 0.0))]
 
 
@@ -104,7 +104,7 @@ def test_larger_budget_increases_trigger_damage(pair, request, device, record_pr
 
 
 @pytest.mark.parametrize("pair", STEALTH)
-def test_accuracy_before_trigger_stays_near_clean(pair, request, device, record_property) -> None:
+def test_before_trigger_stays_near_clean(pair, request, device, record_property) -> None:
     clean, attacked = (100 * v for v in medians(request, device, record_property,
                                                  "accuracy_before", *pair))
     assert abs(attacked - clean) <= STEALTH_POINTS, \

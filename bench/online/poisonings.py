@@ -1,9 +1,10 @@
 """What the attacker of the online stream does before the trigger batch (seed 000, Table 1).
 
 The ``online`` protocol's attack slot: ``none`` (no accumulative phase: the trigger batch comes
-straight after the burn-in, Table 1's "trigger only" rows) or ``accumulative`` (the accumulative
+straight after the burn-in, Table 1's "trigger only" rows) or ``phase`` (the accumulative
 phase: every batch of the phase is poisoned towards trigger sensitivity before the trigger,
-Table 1's "+ accumulative phase" rows).  Whether the trigger itself is poisoned is the setting
+Table 1's "+ accumulative phase" rows; the name avoids "accumulative", which contains the
+aggregator name ``cc``).  Whether the trigger itself is poisoned is the setting
 ``trigger``, so the two columns of a leaderboard row differ exactly by the accumulative phase.
 """
 
@@ -29,11 +30,11 @@ def no_phase() -> Poisoning:
     return Poisoning("none", phase=False)
 
 
-@poisonings.register("accumulative")
-def accumulative(gamma: float = 1.0) -> Poisoning:
+@poisonings.register("phase")
+def accumulative_phase(gamma: float = 1.0) -> Poisoning:
     """Accumulative phase (authors' code, notes §II.3.4 [EXTERNAL]): each batch ascends
     ``Σ_l <n(∇_l L(x_adv)), γ n(∇_l L(B_tr)) + n(∇_l A(θ))>``; ``gamma`` >= 0 keeps the step
     close to the clean one (stealth)."""
     if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not gamma >= 0:
-        raise ValueError(f"accumulative: gamma must be a number >= 0, got {gamma!r}")
-    return Poisoning("accumulative", phase=True, gamma=float(gamma))
+        raise ValueError(f"phase: gamma must be a number >= 0, got {gamma!r}")
+    return Poisoning("phase", phase=True, gamma=float(gamma))

@@ -31,18 +31,18 @@ def test_mean_becomes_the_reversed_honest_direction(name: str, f: int) -> None:
 @pytest.mark.parametrize("name", [ATTACK])
 def test_clip_before_rows_respect_the_bound(name: str) -> None:
     ctx = context(f=2)
-    forged = attacks.make(name, threat="clip-before", bound=0.5)(ctx)
+    forged = attacks.make(name, clip="before", bound=0.5)(ctx)
     assert float(forged.norm(dim=1).max()) <= 0.5 * (1 + 1e-6)
 
 
 @pytest.mark.parametrize("name", [ATTACK])
 def test_bounds_must_match_the_threat(name: str) -> None:
-    with pytest.raises(ValueError, match="threat 'noclip' takes no clip bound, got bound=1.0"):
+    with pytest.raises(ValueError, match="no clip takes no clip bound, got bound=1.0"):
         attacks.make(name, bound=1.0)
-    with pytest.raises(ValueError, match="threat 'clip-after' needs a clip bound"):
-        attacks.make(name, threat="clip-after")
-    with pytest.raises(ValueError, match="unknown threat model 'clipafter'"):
-        attacks.make(name, threat="clipafter", bound=1.0)
+    with pytest.raises(ValueError, match="clip 'after' needs a clip bound"):
+        attacks.make(name, clip="after")
+    with pytest.raises(ValueError, match="clip must be after, before or unset .* got 'sideways'"):
+        attacks.make(name, clip="sideways", bound=1.0)
 
 
 @pytest.mark.parametrize("name", [ATTACK])

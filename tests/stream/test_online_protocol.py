@@ -14,9 +14,14 @@ from bench.registry import datasets, poisonings
 from bench.run import SettingsError, run
 from bench.scenario import Component, Defense, Scenario
 
-pytestmark = pytest.mark.uses("online")
+
+def about(*names: str):
+    """Parametrize a test with one id made of the components it is about (``-k NAME``)."""
+    return pytest.mark.parametrize("about", [pytest.param(names, id="-".join(names),
+                                                          marks=pytest.mark.uses(*names))])
 
 
+@about("online", "pgd")
 @pytest.mark.parametrize("fields, message", [
     ({"eps": -0.1}, r"eps must be >= 0, got -0.1"),
     ({"batch_size": 0}, r"batch_size must be >= 1"),
@@ -24,16 +29,16 @@ pytestmark = pytest.mark.uses("online")
     ({"trigger": "noisy"}, r"trigger must be one of clean, poisoned"),
     ({"trigger": "clean", "optimize_trigger": True}, r"optimize_trigger .* needs trigger: "
                                                      r"poisoned"),
-    ({"perturbation": Component("fgsm", {"eps": 0.1})}, r"perturbation: set eps as the setting"),
+    ({"perturbation": Component("pgd", {"eps": 0.1})}, r"perturbation: set eps as the setting"),
     ({"clients": 10}, r"clients=10 needs a threat model"),
 ])
-def test_bad_settings_name_the_field(fields: dict, message: str) -> None:
+def test_bad_settings_name_the_field(fields: dict, message: str, about) -> None:
     with pytest.raises(SettingsError, match=message):
         OnlineSettings(**fields)
 
 
-@pytest.mark.uses("clip-before", "noclip")
-def test_federated_settings_are_checked() -> None:
+@about("online", "clip-before", "noclip")
+def test_federated_settings_are_checked(about) -> None:
     with pytest.raises(SettingsError, match=r"threat: .*clip-before: bound .* must be > 0, got 0"):
         OnlineSettings(threat=Component("clip-before", {"bound": 0.0}))
     with pytest.raises(SettingsError, match=r"attacked \(M=5\) must be <= clients \(N=4\)"):
@@ -43,8 +48,8 @@ def test_federated_settings_are_checked() -> None:
     assert OnlineSettings(batch_size=20, threat=Component("noclip")).federated_clients == 20
 
 
-@pytest.mark.uses("pgd", "noclip")
-def test_id_parts_name_budget_trigger_and_tricks() -> None:
+@about("online", "pgd", "noclip")
+def test_id_parts_name_budget_trigger_and_tricks(about) -> None:
     assert format_budget(8 / 255) == "8of255" and format_budget(0.1) == "0.1"
     plain = OnlineSettings()
     assert plain.head() == ["stream", "pgd", "eps8of255"]
@@ -55,8 +60,8 @@ def test_id_parts_name_budget_trigger_and_tricks() -> None:
     assert fed.tail() == ["poisonedtrigger", "wm0.9", "optp", "b100x200a20", "m1of100"]
 
 
-@pytest.mark.uses("rawdigits", "digits")
-def test_pixel_digits_are_the_standardised_digits_undone() -> None:
+@about("online", "rawdigits", "digits")
+def test_pixel_digits_are_the_standardised_digits_undone(about) -> None:
     raw, standard = datasets.make("rawdigits"), datasets.make("digits")
     assert float(raw.x_train.min()) >= 0 and float(raw.x_train.max()) <= 1
     assert torch.equal(raw.y_test, standard.y_test)
@@ -64,7 +69,8 @@ def test_pixel_digits_are_the_standardised_digits_undone() -> None:
     torch.testing.assert_close((raw.x_test - mean) / std, standard.x_test, rtol=0, atol=1e-5)
 
 
-def test_client_shares_sum_their_samples_gradients() -> None:
+@about("online")
+def test_client_shares_sum_their_samples_gradients(about) -> None:
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double()
     x, y = torch.rand(8, 3, dtype=torch.float64), torch.tensor([0, 1] * 4)
@@ -78,18 +84,18 @@ def test_client_shares_sum_their_samples_gradients() -> None:
         client_gradients(model, (x, y), clients=3)
 
 
-@pytest.mark.uses("accumulative")
-def test_stealth_weight_below_zero_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"accumulative: gamma must be a number >= 0"):
-        poisonings.make("accumulative", gamma=-1.0)
+@about("online", "phase")
+def test_stealth_weight_below_zero_is_refused(about) -> None:
+    with pytest.raises(ValueError, match=r"phase: gamma must be a number >= 0"):
+        poisonings.make("phase", gamma=-1.0)
 
 
 GRID = {"tier": "smoke", "protocol": "online", "defaults": {"batch_size": 20, "burnin_batches": 3,
         "accumulative_batches": 2, "eps": 0.1}, "defenses": ["gda"], "expect": {"floor": -100}}
 
 
-@pytest.mark.uses("digits", "mlp", "gda", "none", "pgd")
-def test_standardised_data_is_refused_with_the_pixel_ones_named() -> None:
+@about("online", "digits", "mlp", "gda", "none", "pgd")
+def test_standardised_data_is_refused_with_the_pixel_ones_named(about) -> None:
     raw = {**GRID, "settings": [{"dataset": "digits", "model": "mlp"}], "attacks": ["none"]}
     with pytest.raises(GridError, match=r"dataset 'digits' is standardised.*rawdigits"):
         expand_grid(raw, "grid")
@@ -102,9 +108,9 @@ def scenario(attack: str, trigger: str) -> Scenario:
                     Defense(Component("gda")), Component(attack), settings)
 
 
-@pytest.mark.uses("rawdigits", "mlp", "gda", "accumulative", "none", "pgd")
-def test_record_reports_every_metric_consistently() -> None:
-    phased = run(scenario("accumulative", "poisoned")).metrics.values
+@about("online", "rawdigits", "mlp", "gda", "phase", "none", "pgd")
+def test_record_reports_every_metric_consistently(about) -> None:
+    phased = run(scenario("phase", "poisoned")).metrics.values
     assert phased["poison_ratio"] == 1.0
     assert phased["time_ratio"] == phased["seconds_accumulative"] / phased["seconds_vanilla"]
     assert 0 <= phased["auroc"] <= 1
