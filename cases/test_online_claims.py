@@ -53,8 +53,9 @@ MEASURED: dict[str, str] = {
 
 
 def claim(name: str, *cases: Case):
-    """``pytest.param`` of a claim: id ``name`` then its components' names, marked with every component it compares and,
-    where ``MEASURED`` has it, as a strict expected failure with the measured reason."""
+    """``pytest.param`` of a claim: id ``name`` then the names of every component it compares
+    (marked with them), and, where ``MEASURED`` has it, a strict expected failure with the
+    measured reason."""
     components = sorted({n for c in cases for n in c.components})
     marks = [pytest.mark.standard, pytest.mark.uses(*components)]
     if name in MEASURED:
