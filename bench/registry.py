@@ -2,7 +2,8 @@
 
 Each kind (aggregators, pre-aggregators, attacks, datasets, models, partitioners, protocols, and
 the tracks' own kinds: personalized FL's regularizers, strategic-user attacks, user datasets and
-local models; data poisoning's poisoners, targets, sanitizers and victims; ...) has one
+local models; data poisoning's poisoners, targets, sanitizers and victims; the online track's
+input perturbations, clip threat models, feature detectors and poisoning strategies) has one
 :class:`Registry`.  Components register under a short lowercase name with a decorator::
 
     @aggregators.register("cc", tags={"stateful"})
@@ -174,6 +175,10 @@ poisoners: Registry = Registry("poisoner")
 targets: Registry = Registry("target")
 sanitizers: Registry = Registry("sanitizer")
 victims: Registry = Registry("victim")
+perturbations: Registry = Registry("perturbation")
+threatmodels: Registry = Registry("threat model")
+detectors: Registry = Registry("detector")
+poisonings: Registry = Registry("online poisoning")
 
 ALL: dict[str, Registry] = {
     "aggregators": aggregators,
@@ -192,6 +197,10 @@ ALL: dict[str, Registry] = {
     "targets": targets,
     "sanitizers": sanitizers,
     "victims": victims,
+    "perturbations": perturbations,
+    "threatmodels": threatmodels,
+    "detectors": detectors,
+    "poisonings": poisonings,
 }
 
 

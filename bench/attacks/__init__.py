@@ -10,6 +10,7 @@ from bench.attacks import (  # noqa: F401
     minmax,
     noise,
     nonfinite,
+    offset,
     ownview,
     rop,
 )
