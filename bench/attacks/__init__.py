@@ -2,7 +2,11 @@
 
 from bench.attacks import (  # noqa: F401
     alie,
+    alie_backdoor,
+    badnets,
     benign,
+    dba,
+    edgecase,
     fang,
     flips,
     ipm,
@@ -11,6 +15,7 @@ from bench.attacks import (  # noqa: F401
     noise,
     nonfinite,
     ownview,
+    replacement,
     rop,
 )
 from bench.attacks.base import Attack, AttackContext

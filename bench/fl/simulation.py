@@ -9,7 +9,10 @@ the rounds, evaluates after each epoch and returns the :class:`~bench.run.Outcom
 The last ``f`` clients of the random partition are the Byzantine ones (a uniformly random
 choice); honest rows come first in every update matrix, so row index is client identity for
 rules that keep per-client history.  A non-finite aggregate or model ends the run as
-*diverged* at chance accuracy.
+*diverged* at chance accuracy.  Backdoor attacks (:mod:`bench.attacks.backdoor`) also get their
+*attack success rate* measured at each evaluation: the fraction of the triggered non-target test
+inputs the server model classifies as the attacker's target (chance, ``1/C``, once diverged);
+it is ``None`` for every other attack.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import torch
 from torch import Tensor
 
 from bench.aggregators.base import Aggregator, Pipeline
+from bench.attacks.backdoor import Backdoor
 from bench.attacks.base import AttackContext, probe
 from bench.data.partition import class_histograms
 from bench.fl.build import build_attack, build_defense, build_model, choose_engine, load_dataset
@@ -100,6 +104,9 @@ class FederatedRun:
             from bench.models.masks import sparse_mask
 
             self.param_mask = sparse_mask(self.model).to(device)
+        self.triggered = (
+            self.attack.triggered_test(self.data.x_test, self.data.y_test, self.data.num_classes)
+            if isinstance(self.attack, Backdoor) else None)
         self.previous: Tensor | None = None
         self.round = 0
         self.seconds = {"clients": 0.0, "attack": 0.0, "aggregation": 0.0}
@@ -188,6 +195,13 @@ class FederatedRun:
         recalibrate_batchnorm(self.model, self.data.x_train, generator=self.eval_generator)
         return accuracy(self.model, self.data.x_test, self.data.y_test)
 
+    def attack_success_rate(self) -> float | None:
+        """Fraction of the backdoor's triggered test inputs classified as its target, by the
+        model :meth:`test_accuracy` last loaded (``None`` without a backdoor)."""
+        if self.triggered is None:
+            return None
+        return accuracy(self.model, *self.triggered)
+
 
 def simulate_rounds(run: FederatedRun, progress: Callable[[Progress], None] | None) -> Outcome:
     """Play ``run`` for its epochs, evaluating after each whole epoch."""
@@ -195,6 +209,7 @@ def simulate_rounds(run: FederatedRun, progress: Callable[[Progress], None] | No
     eval_rounds = {max(1, round(e * run.rounds_per_epoch)): e for e in range(1, epochs + 1)}
     chance = 1.0 / run.data.num_classes
     curve: list[float] = []
+    success: list[float] = []
     diverged = False
     for t in range(1, max(eval_rounds) + 1):
         aggregate = run.step()
@@ -206,10 +221,17 @@ def simulate_rounds(run: FederatedRun, progress: Callable[[Progress], None] | No
                 diverged = True
                 break
             curve.append(run.test_accuracy())
+            values = {"test_accuracy": curve[-1]}
+            asr = run.attack_success_rate()
+            if asr is not None:
+                success.append(asr)
+                values["attack_success_rate"] = asr
             if progress is not None:
-                progress(Progress(eval_rounds[t], epochs, {"test_accuracy": curve[-1]}))
+                progress(Progress(eval_rounds[t], epochs, values))
     if diverged:
         curve += [chance] * (epochs - len(curve))
+        if run.triggered is not None:
+            success += [chance] * (epochs - len(success))
     diagnostics = {k: sum(v) / len(v) for k, v in run.attack.diagnostics.items() if v}
     sizes = class_histograms(run.data.y_train.cpu(), run.shards, run.data.num_classes).sum(1)
     diagnostics["smallest_client"] = float(sizes.min())
@@ -218,8 +240,9 @@ def simulate_rounds(run: FederatedRun, progress: Callable[[Progress], None] | No
             "final_accuracy": chance if diverged else curve[-1],
             "best_accuracy": max(curve),
             "test_size": float(run.data.y_test.shape[0]),
+            "attack_success_rate": success[-1] if success else None,
         },
-        curves={"test_accuracy": curve},
+        curves={"test_accuracy": curve, **({"attack_success_rate": success} if success else {})},
         diagnostics=diagnostics,
         phases=dict(run.seconds),
         counters={"rounds": run.round, "evaluations": len(curve)},
