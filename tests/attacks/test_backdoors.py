@@ -49,7 +49,7 @@ def test_badnets_pattern_on_every_channel_of_chw_images(name: str) -> None:
 
 
 @named("badnets")
-def test_badnets_triggered_test_drops_target_class_and_relabels(name: str) -> None:
+def test_badnets_triggered_test_omits_target_class_and_relabels(name: str) -> None:
     attack = attacks.make(name, target=2)
     x = torch.arange(4 * 64, dtype=torch.float64).view(4, 64)
     y = torch.tensor([2, 0, 2, 9])
@@ -101,7 +101,7 @@ def test_modelreplace_boosts_own_update_by_n_over_f_or_given_factor(name: str) -
 
 
 @named("edgecase")
-def test_edgecase_mirrors_source_digits_only_and_relabels(name: str) -> None:
+def test_edgecase_mirrors_source_class_only_and_relabels(name: str) -> None:
     attack = attacks.make(name, source=7, target=1)
     x = torch.arange(3 * 64, dtype=torch.float64).view(1, 3, 64)
     y = torch.tensor([[7, 3, 7]])
@@ -116,7 +116,7 @@ def test_edgecase_mirrors_source_digits_only_and_relabels(name: str) -> None:
 
 
 @named("alie-backdoor")
-def test_clips_own_mean_into_alie_band(name: str) -> None:
+def test_clips_own_average_into_alie_band(name: str) -> None:
     honest = torch.tensor([[0.0, 0.0, 4.0], [2.0, 2.0, 4.0]], dtype=torch.float64)
     own = torch.tensor([[6.0, 1.0, 3.0], [4.0, 1.4, 5.0]], dtype=torch.float64)
     ctx = AttackContext(honest=honest, n=4, f=2, round=1, byzantine=own)

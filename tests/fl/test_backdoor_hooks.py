@@ -62,7 +62,7 @@ def test_fedavg_poisons_each_local_step_of_the_sampled_byzantine_clients(sc: Sce
 
 
 @pytest.mark.parametrize("sc", [labelled(scenario("fedsgd", "edgecase"))])
-def test_success_rate_is_target_accuracy_on_triggered_test(sc: Scenario) -> None:
+def test_asr_is_the_target_share_of_triggered_test_predictions(sc: Scenario) -> None:
     sim = FedSGD(sc, Seeds(0, 0))
     xt, yt = sim.triggered
     source = sim.data.y_test == 7
@@ -76,7 +76,7 @@ def test_success_rate_is_target_accuracy_on_triggered_test(sc: Scenario) -> None
 
 @pytest.mark.parametrize("sc", [labelled(scenario("fedsgd", "badnets")),
                                 labelled(scenario("fedsgd", "none"))])
-def test_record_carries_success_rate_for_backdoors_only(sc: Scenario) -> None:
+def test_record_carries_asr_for_backdoors_only(sc: Scenario) -> None:
     record = run(sc, Seeds(0, 0))
     value = record.metrics.values["attack_success_rate"]
     if sc.attack.name == "none":
