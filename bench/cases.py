@@ -96,13 +96,30 @@ def verdict(case: Case, records: list[RunRecord]) -> Verdict:
         problem = case.reference.verdict(value, classes) if classes else None
         if problem:
             result.problems.append(problem + (f" (test set of {size:.0f})" if size else ""))
-    if case.max_aggregation_share is not None:
-        share = statistics.median(r.timing.share("aggregation") for r in records)
-        if share > case.max_aggregation_share:
+    if case.measured_file is not None:
+        if case.measured is None:
             result.problems.append(
-                f"aggregation took {100 * share:.0f}% of round time, above the grid's bound "
-                f"{100 * case.max_aggregation_share:.0f}%")
+                f"{case.id}: no committed reference in {case.measured_file} for this "
+                "configuration; regenerate it with `byzbench report references`")
+        else:
+            problem = case.measured.problem(case, value, spec.unit)
+            if problem:
+                result.problems.append(problem)
+    if case.max_cost_over_mean is not None:
+        ratio = cost_over_mean(records)
+        if ratio is not None and ratio > case.max_cost_over_mean:
+            result.problems.append(
+                f"one aggregation by {case.scenario.defense.label} cost {ratio:.0f}x the plain "
+                f"mean on the same updates (measured in the same run), above the grid's "
+                f"{case.max_cost_over_mean:g}x")
     return result
+
+
+def cost_over_mean(records: list[RunRecord]) -> float | None:
+    """Median over runs of the defense's aggregation time over the mean's on the same rows."""
+    ratios = [r.timing.phases["aggregation"] / r.timing.phases["mean_aggregation"]
+              for r in records if r.timing.phases.get("mean_aggregation")]
+    return statistics.median(ratios) if ratios else None
 
 
 def _classes(case: Case) -> int | None:

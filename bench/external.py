@@ -64,6 +64,15 @@ def resolve(spec: str) -> tuple[str, type]:
     return spec.lower().replace("_", ""), found[0].load()
 
 
+def _keeps_its_name(spec: str, known: str, name: str | None) -> str:
+    """A registered rule is gated under its registered name; another ``--aggregator-name`` would
+    be silently ignored, so it is refused."""
+    if name is not None and name != known:
+        raise RegistryError(f"--aggregator-name {name}: --aggregator {spec} is the registered "
+                            f"rule {known!r}, which keeps its name (drop --aggregator-name)")
+    return known
+
+
 def register_external(spec: str, name: str | None = None) -> str:
     """Register the rule ``spec`` names in the aggregator registry; return its short name.
 
@@ -73,13 +82,13 @@ def register_external(spec: str, name: str | None = None) -> str:
     refused with that way out.
     """
     if ":" not in spec and spec in aggregators:
-        return spec
+        return _keeps_its_name(spec, spec, name)
     derived, cls = resolve(spec)
     if not inspect.isclass(cls) and not callable(cls):
         raise RegistryError(f"--aggregator {spec}: {cls!r} is not a class")
     for known in aggregators.names():
         if aggregators.entry(known).factory is cls:
-            return known
+            return _keeps_its_name(spec, known, name)
     name = name or derived
     if name in aggregators:
         raise RegistryError(f"--aggregator {spec}: the name {name!r} belongs to the registered "

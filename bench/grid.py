@@ -18,7 +18,9 @@ A grid file looks like::
         - {defense: mean, attack: alie, floor: 0.3}
         - {defense: mean, attack: nan, floor: 0.0, ceiling: 0.15}   # the attack must bite
         - {attack: rop, bounds: {best_accuracy: [0.5, 1.0]}}        # other metrics' ranges
-    timing: {max_aggregation_share: 0.9}
+    measured: smoke        # committed per-cell medians and tolerances: references/smoke.yaml
+    timing:                 # one aggregation may cost at most this many plain means
+      max_cost_over_mean: {default: 300, fldetector: 900}   # (measured in the same run)
 
 Every name is checked against the protocol's registries, every parameter against its factory,
 every setting against the protocol's settings dataclass, and each scenario against the
@@ -31,19 +33,20 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bench.measured import Measured, ReferenceFileError, load_references
 from bench.references import Reference, ReferenceTable
-from bench.registry import RegistryError
+from bench.registry import RegistryError, aggregators
 from bench.run import Protocol, SettingsError, protocol_of
 from bench.scenario import Component, Defense, Scenario
 
 GRID_KEYS = {"tier", "protocol", "seeds", "split_seed", "defaults", "settings", "vary",
-             "defenses", "attacks", "expect", "timing", "description", "references"}
+             "defenses", "attacks", "expect", "timing", "description", "references", "measured"}
 TIERS = ("smoke", "standard", "paper", "gate")
 CORE_MATCH_KEYS = ("defense", "attack", "dataset", "model")
 RULE_KEYS = {"floor", "ceiling", "xfail", "bounds"}
@@ -70,10 +73,12 @@ class Case:
     floor: float
     ceiling: float | None = None
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
-    max_aggregation_share: float | None = None
+    max_cost_over_mean: float | None = None
     reference: Reference | None = None
     xfail: str | None = None
     source: str = ""
+    measured: Measured | None = None
+    measured_file: str | None = None
 
     @property
     def id(self) -> str:
@@ -212,6 +217,25 @@ def _rules(protocol: Protocol, expect: dict[str, Any], where: str) -> list[dict[
     return rules
 
 
+def _cost_bounds(timing: Any, where: str) -> dict[str, float]:
+    """``timing.max_cost_over_mean``: aggregator name (or ``default``) -> bound."""
+    if timing is None:
+        return {}
+    if not isinstance(timing, dict) or set(timing) - {"max_cost_over_mean"}:
+        raise GridError(f"{where}: timing: only max_cost_over_mean is known, got {timing!r}")
+    bounds = timing.get("max_cost_over_mean") or {}
+    if not isinstance(bounds, dict):
+        raise GridError(f"{where}: timing.max_cost_over_mean must map aggregator names (or "
+                        f"'default') to bounds, got {bounds!r}")
+    for name, bound in bounds.items():
+        if isinstance(bound, bool) or not isinstance(bound, (int, float)) or bound <= 0:
+            raise GridError(f"{where}: timing.max_cost_over_mean.{name} must be a number > 0, "
+                            f"got {bound!r}")
+        if name != "default" and name not in aggregators:
+            raise GridError(f"{where}: timing.max_cost_over_mean.{name}: unknown aggregator")
+    return {str(k): float(v) for k, v in bounds.items()}
+
+
 def _match(rule: dict[str, Any], scenario: Scenario) -> bool:
     for key, wanted in rule.items():
         if key in RULE_KEYS:
@@ -278,16 +302,19 @@ def _expand(raw: dict[str, Any], where: str) -> Iterator[Case]:
         raise GridError(f"{where}: expect: unknown key(s) {sorted(bad)}")
     floor = _fraction_check(protocol, expect["floor"], f"{where}: expect.floor")
     rules = _rules(protocol, expect, where)
-    timing = raw.get("timing") or {}
-    if not isinstance(timing, dict) or set(timing) - {"max_aggregation_share"}:
-        raise GridError(f"{where}: timing: only max_aggregation_share is known, got {timing!r}")
-    share = timing.get("max_aggregation_share")
-    if share is not None and (not isinstance(share, (int, float)) or not 0 < share <= 1):
-        raise GridError(f"{where}: timing.max_aggregation_share must be in (0, 1], got {share!r}")
+    share = _cost_bounds(raw.get("timing"), where)
     try:
         table = ReferenceTable(raw["references"], where) if "references" in raw else None
     except (KeyError, TypeError, ValueError) as err:
         raise GridError(f"{where}: references: {err}") from None
+    measured_file = None
+    measured: dict[str, Measured] = {}
+    if "measured" in raw:
+        measured_file = str(Path(where).parent / "references" / f"{raw['measured']}.yaml")
+        try:
+            measured = load_references(Path(measured_file))
+        except ReferenceFileError as err:
+            raise GridError(f"{where}: measured: {err}") from None
     try:
         defenses = [Defense.parse(d, f"{where}: defenses[{i}]")
                     for i, d in enumerate(_list(raw, "defenses", where))]
@@ -318,12 +345,16 @@ def _expand(raw: dict[str, Any], where: str) -> Iterator[Case]:
                     protocol.validate(scenario)
                 except (RegistryError, ValueError) as err:
                     raise GridError(f"{at}: {scenario.label}: {err}") from None
-                yield _case(protocol, scenario, seeds, split_seed, tier, floor, rules, share,
-                            table, where)
+                case = _case(protocol, scenario, seeds, split_seed, tier, floor, rules, share,
+                             table, where)
+                if measured_file is not None:
+                    case = replace(case, measured=measured.get(scenario.config_hash()),
+                                   measured_file=measured_file)
+                yield case
 
 
 def _case(protocol: Protocol, scenario: Scenario, seeds: tuple[int, ...], split_seed: int,
-          tier: str, floor: float, rules: list[dict[str, Any]], share: float | None,
+          tier: str, floor: float, rules: list[dict[str, Any]], share: dict[str, float],
           table: ReferenceTable | None, where: str) -> Case:
     ceiling = xfail = None
     bounds: dict[str, tuple[float, float]] = {}
@@ -341,7 +372,7 @@ def _case(protocol: Protocol, scenario: Scenario, seeds: tuple[int, ...], split_
         floor=floor,
         ceiling=ceiling,
         bounds=bounds,
-        max_aggregation_share=share,
+        max_cost_over_mean=share.get(scenario.defense.aggregator.name, share.get("default")),
         reference=table.lookup(scenario) if table else None,
         xfail=xfail,
         source=where,

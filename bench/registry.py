@@ -1,7 +1,8 @@
 """Name -> factory registries for every kind of pluggable component.
 
 Each kind (aggregators, pre-aggregators, attacks, datasets, models, partitioners, protocols, and
-personalized FL's regularizers, strategic-user attacks, user datasets and local models) has one
+the tracks' own kinds: personalized FL's regularizers, strategic-user attacks, user datasets and
+local models; data poisoning's poisoners, targets, sanitizers and victims; ...) has one
 :class:`Registry`.  Components register under a short lowercase name with a decorator::
 
     @aggregators.register("cc", tags={"stateful"})
@@ -31,6 +32,21 @@ class RegistryError(ValueError):
     """An unknown component name or an invalid parameter for a known one."""
 
 
+ABBREVIATIONS = frozenset({"al", "e.g", "i.e", "cf", "vs", "Eq", "Eqs", "Fig", "Alg", "Sec", "No"})
+
+
+def first_sentence(doc: str) -> str:
+    """The first sentence of ``doc``'s first paragraph, on one line, with ````code```` shown as
+    ``code``.  A sentence ends at a full stop followed by a capital, an opening bracket or the
+    paragraph's end, unless the stop closes an abbreviation such as "et al." or "Eq."."""
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split()).replace("``", "")
+    for stop in re.finditer(r"\.(?=\s+[A-Z(]|$)", paragraph):
+        word = paragraph[:stop.start()].rsplit(" ", 1)[-1].lstrip("(")
+        if word not in ABBREVIATIONS:
+            return paragraph[:stop.end()]
+    return paragraph
+
+
 @dataclass(frozen=True)
 class Entry:
     """One registered component: its short name, factory, tags and first docstring line."""
@@ -41,8 +57,8 @@ class Entry:
 
     @property
     def summary(self) -> str:
-        doc = inspect.getdoc(self.factory) or ""
-        return doc.splitlines()[0] if doc else ""
+        """The docstring's first sentence (it may span lines), reST literals as plain text."""
+        return first_sentence(inspect.getdoc(self.factory) or "")
 
     def parameters(self) -> dict[str, inspect.Parameter]:
         """Keyword parameters the factory accepts (``self`` and ``*args``/``**kwargs`` left out)."""
@@ -154,6 +170,10 @@ regularizers: Registry = Registry("regularizer")
 pfl_attacks: Registry = Registry("pfl attack")
 pfl_datasets: Registry = Registry("pfl dataset")
 pfl_models: Registry = Registry("pfl model")
+poisoners: Registry = Registry("poisoner")
+targets: Registry = Registry("target")
+sanitizers: Registry = Registry("sanitizer")
+victims: Registry = Registry("victim")
 
 ALL: dict[str, Registry] = {
     "aggregators": aggregators,
@@ -168,6 +188,10 @@ ALL: dict[str, Registry] = {
     "pfl_attacks": pfl_attacks,
     "pfl_datasets": pfl_datasets,
     "pfl_models": pfl_models,
+    "poisoners": poisoners,
+    "targets": targets,
+    "sanitizers": sanitizers,
+    "victims": victims,
 }
 
 

@@ -456,6 +456,8 @@ def read_record_file(path: Path) -> list[RunRecord]:
         return [RunRecord.from_dict(item) for item in items]
     except (RecordError, json.JSONDecodeError, UnicodeDecodeError) as err:
         raise RecordError(f"{path}: {err}") from None
+    except OSError as err:  # a folder named like a record, an unreadable file
+        raise RecordError(f"{path}: cannot read: {err.strerror or err}") from None
 
 
 def load_records(location: Path, skip_bad: bool = False) -> list[RunRecord]:

@@ -160,7 +160,7 @@ def run_jobs(jobs: Iterable[Job], backend, out: Path | None,
         tally.running -= 1
         if result.record is not None:
             if out is not None:
-                save_record(result.record, out)
+                _save(result, out, tally)
             tally.done += 1
         else:
             tally.failed += 1
@@ -168,6 +168,23 @@ def run_jobs(jobs: Iterable[Job], backend, out: Path | None,
         if on_result is not None:
             on_result(result, tally)
     return results, tally
+
+
+class RecordSaveError(RuntimeError):
+    """A finished run's record could not be written (full disk, folder made read-only); the
+    message names the run, the folder and the system's reason."""
+
+
+def _save(result: JobResult, out: Path, tally: Tally) -> None:
+    """Save ``result``'s record, or stop the schedule with a :class:`RecordSaveError`: running
+    on would spend compute on results that cannot be kept."""
+    try:
+        save_record(result.record, out)
+    except OSError as err:
+        raise RecordSaveError(
+            f"cannot save the record of {result.job.label} under {Path(out) / 'records'}: "
+            f"{err.strerror or err}; the {tally.done} record(s) saved before it are intact "
+            "(fix the folder, then rerun with --resume)") from err
 
 
 def existing_keys(out: Path) -> set[str]:

@@ -13,8 +13,8 @@ Without ``--aggregator`` the gate has no candidate and its cases are skipped wit
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
+
 import pytest
 
 from bench.gate import GateSpec, cost_ratio, load_gate

@@ -67,7 +67,8 @@ class Runs:
 
 def _components(setting: str, *names: str) -> tuple[str, ...]:
     any_case = next(iter(INDEX[setting].values())).scenario
-    return (any_case.protocol, any_case.dataset.name, any_case.model.name, any_case.settings.split.name,
+    return (any_case.protocol, any_case.dataset.name, any_case.model.name,
+            any_case.settings.split.name,
             *(n.split("_")[0] for n in names))
 
 

@@ -17,7 +17,7 @@ import pytest
 from bench.cases import CaseRunner, Verdict
 from bench.data.base import DatasetUnavailable
 from bench.fl.build import load_dataset
-from bench.grid import Case, load_grids
+from bench.grid import Case, GridError, load_grids
 from bench.registry import datasets
 from bench.run import Progress
 from pytest_byzbench.records import RECORD_PROPERTY
@@ -29,7 +29,13 @@ def case_params(paths: list[Path]) -> list:
     """``pytest.param`` per case of the grids at ``paths``: id from the scenario, marked with
     its tier and the components it uses."""
     params = []
-    for case in load_grids(paths):
+    try:
+        cases, problem = load_grids(paths), None
+    except GridError as err:
+        cases, problem = [], str(err)
+    if problem:  # one line naming the file and field, not a collection traceback
+        pytest.fail(problem, pytrace=False)
+    for case in cases:
         marks = [getattr(pytest.mark, case.tier), pytest.mark.uses(*case.components)]
         if case.xfail is not None:
             marks.append(pytest.mark.xfail(reason=case.xfail, strict=True))

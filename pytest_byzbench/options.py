@@ -55,6 +55,9 @@ def pytest_configure(config: pytest.Config) -> None:
         if Path(root).exists() and not Path(root).is_dir():
             raise pytest.UsageError(f"--data-root {root}: is a file, not a folder")
         os.environ["BYZBENCH_DATA"] = str(Path(root).resolve())
+    dump = config.getoption("--dump-selection")
+    if dump and not Path(dump).resolve().parent.is_dir():
+        raise pytest.UsageError(f"--dump-selection {dump}: its folder does not exist")
 
 
 def parse_seeds(raw: str | None) -> list[int] | None:
@@ -67,6 +70,8 @@ def parse_seeds(raw: str | None) -> list[int] | None:
         raise pytest.UsageError(f"--seeds expects comma-separated integers, got {raw!r}") from None
     if not seeds or any(s < 0 for s in seeds):
         raise pytest.UsageError(f"--seeds needs integers >= 0, got {raw!r}")
+    if len(set(seeds)) != len(seeds):
+        raise pytest.UsageError(f"--seeds repeats a seed in {raw!r}: each seed runs once")
     return seeds
 
 

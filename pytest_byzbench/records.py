@@ -57,7 +57,9 @@ class CaseResult:
         """What the summary shows: the test's own value, else the median primary metric (%)."""
         if self.shown is not None:
             return self.shown
-        return statistics.median(100 * (r.metrics.primary_value or 0.0) for r in self.records)
+        metrics = self.records[0].metrics
+        scale = 100 if metrics.units.get(metrics.primary) == "fraction" else 1
+        return statistics.median(scale * (r.metrics.primary_value or 0.0) for r in self.records)
 
     @property
     def name(self) -> str:
@@ -83,6 +85,7 @@ class Reporter:
         self.results: list[CaseResult] = []
         self.written: list[Path] = []
         self.error: str | None = None
+        self.session: pytest.Session | None = None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -99,7 +102,7 @@ class Reporter:
             report.longrepr = f"byzbench baseline gate: {verdict.message}"
         return report
 
-    @pytest.hookimpl
+    @pytest.hookimpl(tryfirst=True)  # records are on disk before a test is reported finished
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
             return
@@ -113,14 +116,27 @@ class Reporter:
         self.results.append(CaseResult(report.nodeid, outcome, report.duration, records, verdict,
                                        shown))
         out = self.config.getoption("--leaderboard")
-        if out and not hasattr(self.config, "workerinput"):
-            for record in records:  # as each test finishes: a killed run keeps what finished
-                save_record(record, Path(out))
+        if out and not hasattr(self.config, "workerinput") and self.error is None:
+            try:
+                for record in records:  # as each test finishes: a killed run keeps what finished
+                    save_record(record, Path(out))
+            except OSError as err:  # a full disk: stop, rather than run tests whose records go
+                self.error = (f"cannot save records under {Path(out) / 'records'}: "
+                              f"{err.strerror or err}; records of earlier tests are intact")
+                if self.session is not None:
+                    self.session.shouldstop = f"byzbench: {self.error}"
+
+    @pytest.hookimpl
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
 
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         out = self.config.getoption("--leaderboard")
         if hasattr(self.config, "workerinput") or not out or not self.results:
+            return
+        if self.error is not None:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
             return
         from bench.leaderboard import build
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from bench.cases import verdict
 from bench.gate import load_gate
 from bench.grid import GridError, load_grid, load_grids
 from bench.grids import GRIDS, grid_path
@@ -25,7 +24,7 @@ expect:
   cells:
     - {defense: tm, attack: bitflip, floor: 0.25}
     - {defense: mean, attack: none, beta: 0.0, xfail: "measured: 41% at this budget"}
-timing: {max_aggregation_share: 0.8}
+timing: {max_cost_over_mean: {default: 40, tm: 80}}
 """
 
 
@@ -43,7 +42,9 @@ def test_grid_expands_to_the_cross_product_with_overrides(tmp_path: Path) -> Non
     floors = {c.id: c.floor for c in cases}
     assert floors["fedsgd-digits-mlp-iid-tm_b1-bitflip-n10f2-b0.0"] == 0.25
     assert floors["fedsgd-digits-mlp-iid-mean-bitflip-n10f2-b0.0"] == 0.5
-    assert all(c.seeds == (0, 1) and c.max_aggregation_share == 0.8 for c in cases)
+    assert all(c.seeds == (0, 1) for c in cases)
+    assert {c.scenario.defense.aggregator.name: c.max_cost_over_mean for c in cases} == {
+        "mean": 40.0, "tm": 80.0}
     expected_failures = {c.id: c.xfail for c in cases if c.xfail is not None}
     assert expected_failures == {
         "fedsgd-digits-mlp-iid-mean-none-n10f2-b0.0": "measured: 41% at this budget"}
@@ -89,6 +90,8 @@ BAD = [
     (GOOD.replace("n: 10, f: 2", "n: 200, f: 2"), r"\(7.2 each\), fewer than one batch"),
     (GOOD.replace("  floor: 0.5\n", "  floor: 95\n"), "write 0.95 for 95%"),
     (GOOD.replace("  floor: 0.5\n", ""), "expect.floor is required"),
+    (GOOD.replace("tm: 80}", "tmm: 80}"), "max_cost_over_mean.tmm: unknown aggregator"),
+    (GOOD.replace("tm: 80}", "tm: -1}"), "must be a number > 0"),
     (GOOD.replace("defenses: [mean, {name: tm, params: {b: 1}}]", "defenses: []"),
      "defenses must be a non-empty list"),
     (GOOD.replace("batch_size: 8", "batch_sise: 8"), "batch_sise"),

@@ -33,13 +33,15 @@ from bench.registry import protocols
 from bench.run import Grouping, Outcome, Progress, Seeds
 from bench.scenario import Scenario
 
+DEFAULT_SEEDS = Seeds()
+
 
 class FedAvg(FederatedRun):
     """One simulated FedAvg run; clients' local models live along a client axis."""
 
     settings: FedAvgSettings
 
-    def __init__(self, scenario: Scenario, seeds: Seeds = Seeds(), device: str = "cpu",
+    def __init__(self, scenario: Scenario, seeds: Seeds = DEFAULT_SEEDS, device: str = "cpu",
                  aggregator: Aggregator | None = None) -> None:
         super().__init__(scenario, seeds, torch.device(device), aggregator)
         self.participation = torch.Generator().manual_seed(seeds.train + 3)

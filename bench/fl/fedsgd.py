@@ -27,13 +27,15 @@ from bench.registry import protocols
 from bench.run import Outcome, Progress, Seeds
 from bench.scenario import Scenario
 
+DEFAULT_SEEDS = Seeds()
+
 
 class FedSGD(FederatedRun):
     """One simulated run of Algorithm 1, advanced a round at a time with :meth:`step`."""
 
     settings: FedSGDSettings
 
-    def __init__(self, scenario: Scenario, seeds: Seeds = Seeds(), device: str = "cpu",
+    def __init__(self, scenario: Scenario, seeds: Seeds = DEFAULT_SEEDS, device: str = "cpu",
                  aggregator: Aggregator | None = None) -> None:
         super().__init__(scenario, seeds, torch.device(device), aggregator)
         d = self.theta.numel()

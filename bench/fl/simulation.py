@@ -9,10 +9,13 @@ the rounds, evaluates after each epoch and returns the :class:`~bench.run.Outcom
 The last ``f`` clients of the random partition are the Byzantine ones (a uniformly random
 choice); honest rows come first in every update matrix, so row index is client identity for
 rules that keep per-client history.  A non-finite aggregate or model ends the run as
-*diverged* at chance accuracy.  Backdoor attacks (:mod:`bench.attacks.backdoor`) also get their
-*attack success rate* measured at each evaluation: the fraction of the triggered non-target test
-inputs the server model classifies as the attacker's target (chance, ``1/C``, once diverged);
-it is ``None`` for every other attack.
+*diverged* at chance accuracy.  Each round also times the plain mean on the same update matrix
+(phase ``mean_aggregation``), so a case can bound its defense's cost relative to the mean's as
+measured in the same run.
+Backdoor attacks (:mod:`bench.attacks.backdoor`) also get their *attack success rate* measured
+at each evaluation: the fraction of the triggered non-target test inputs the server model
+classifies as the attacker's target (chance, ``1/C``, once diverged); it is ``None`` for every
+other attack.
 """
 
 from __future__ import annotations
@@ -109,7 +112,8 @@ class FederatedRun:
             if isinstance(self.attack, Backdoor) else None)
         self.previous: Tensor | None = None
         self.round = 0
-        self.seconds = {"clients": 0.0, "attack": 0.0, "aggregation": 0.0}
+        self.seconds = {"clients": 0.0, "attack": 0.0, "aggregation": 0.0,
+                        "mean_aggregation": 0.0}
 
     # --- what a protocol provides -----------------------------------------------------------
 
@@ -181,9 +185,13 @@ class FederatedRun:
         tack = time.perf_counter()
         aggregate = self.defense(updates)
         synchronize(self.device)
+        tuck = time.perf_counter()
+        updates.mean(dim=0)  # the baseline's cost on the same rows, for the timing check
+        synchronize(self.device)
         self.seconds["clients"] += tock - tick
         self.seconds["attack"] += tack - tock
-        self.seconds["aggregation"] += time.perf_counter() - tack
+        self.seconds["aggregation"] += tuck - tack
+        self.seconds["mean_aggregation"] += time.perf_counter() - tuck
         if torch.isfinite(aggregate).all():
             self.apply(aggregate, lr)
             self.previous = aggregate

@@ -3,6 +3,7 @@
     byzbench report build DIR              tables and pictures from DIR/records
     byzbench report merge DIR... --out DIR merge record folders, then build DIR
     byzbench report migrate DIR            rewrite older records in the current schema
+    byzbench report references DIR --grid G committed per-cell reference values of grid G
 
 bench.cli adds these through register(); python -m bench.leaderboard.cli runs them on their own.
 Each command is bound as handler and returns the exit status.
@@ -54,6 +55,22 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _references(args: argparse.Namespace) -> int:
+    import yaml
+
+    from bench.grid import load_grid
+    from bench.grids import GRIDS, grid_path
+    from bench.measured import build_references
+    from bench.results import load_records, write_atomic
+
+    path = grid_path(args.grid)
+    content = build_references(load_grid(path), load_records(Path(args.dir)), path.name)
+    out = Path(args.out) if args.out else GRIDS / "references" / f"{path.stem}.yaml"
+    write_atomic(out, yaml.safe_dump(content, sort_keys=False, width=100))
+    print(f"wrote {len(content['cells'])} cell references of {path.name} to {out}")
+    return 0
+
+
 def _guarded(command):
     def run(args: argparse.Namespace) -> int:
         from bench.leaderboard.merge import MergeError
@@ -61,7 +78,7 @@ def _guarded(command):
         try:
             return command(args)
         except (RecordError, MergeError, FileNotFoundError, NotADirectoryError,
-                PermissionError) as err:
+                PermissionError, ValueError) as err:
             print(f"byzbench report {args.report_command}: error: {err}", file=sys.stderr)
             return 1
 
@@ -83,6 +100,15 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "migrate", help="rewrite older records of DIR in the current schema (new file names)")
     migrate.add_argument("dir", metavar="DIR", help="leaderboard folder with a records/ subfolder")
     migrate.set_defaults(handler=_guarded(_migrate))
+    refs = commands.add_parser(
+        "references", help="committed per-cell reference values of a grid from DIR's records",
+        description="Median and tolerance per cell (" + "max(3 MAD, 1.5 points, grid-seed "
+                    "offset + 0.5)" + ") from a run of GRID with >= 5 training seeds.")
+    refs.add_argument("dir", metavar="DIR", help="leaderboard or record folder of that run")
+    refs.add_argument("--grid", required=True, help="shipped grid name (e.g. smoke-bite)")
+    refs.add_argument("--out", default=None, metavar="FILE",
+                      help="output file (default: bench/grids/references/GRID.yaml)")
+    refs.set_defaults(handler=_guarded(_references))
     merge = commands.add_parser(
         "merge", help="merge record folders from several runs or machines, then build",
         description="Refuses mixed schema versions and different configurations under one key; "

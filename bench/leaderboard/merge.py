@@ -41,8 +41,10 @@ class MergeSummary:
 def _version(path: Path) -> list[object]:
     try:
         data = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise RecordError(f"{path}: not JSON: {err}") from None
+    except OSError as err:
+        raise RecordError(f"{path}: cannot read: {err.strerror or err}") from None
     items = data if isinstance(data, list) else [data]
     return [item.get("schema_version") if isinstance(item, dict) else None for item in items]
 

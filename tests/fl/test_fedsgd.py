@@ -7,8 +7,8 @@ import torch
 from torch.nn import functional as F
 
 from bench.fl import FedSGD, federated_scenario
-from bench.run import Seeds, run
 from bench.registry import models
+from bench.run import Seeds, run
 from bench.scenario import Component, Defense, Scenario
 
 pytestmark = pytest.mark.uses("fedsgd")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.results import Metrics, RunRecord, Timing
 from bench.fl import federated_scenario
+from bench.results import Metrics, RunRecord, Timing
 from bench.scenario import Component, Defense
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,11 +7,9 @@ import json
 
 import pytest
 
-from bench.results import RecordError
-
 from bench.leaderboard.cli import main
 from bench.leaderboard.merge import MergeError, merge
-from bench.results import load_records, save_record
+from bench.results import RecordError, load_records, save_record
 
 OLD, NEW = "2026-01-01T00:00:00+00:00", "2026-02-01T00:00:00+00:00"
 

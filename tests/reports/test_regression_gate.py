@@ -72,7 +72,7 @@ def test_loss_equal_to_the_allowance_passes(make_record) -> None:
     assert compare([make_record(final=0.5)], base, max_drop=24.9).status == REGRESSED
 
 
-def test_several_configurations_judged_by_the_largest_loss(make_record) -> None:
+def test_multiple_configurations_judged_by_the_largest_loss(make_record) -> None:
     base = _by_key([make_record("rule_a", final=0.8), make_record("rule_b", final=0.8)])
     now = [make_record("rule_a", final=0.79), make_record("rule_b", final=0.70)]
     verdict = compare(now, base, max_drop=2.0)
