@@ -216,9 +216,10 @@ def build_groups(records: list[RunRecord]) -> list[Group]:
             higher = spec.higher_is_better is not False
             rows = _rows(cells[key], name, spec.unit, higher, baseline,
                          primary=name == protocol.primary().name)
-            if rows:
+            if rows:  # the test-set size is the primary metric's (a trigger set differs)
                 tables.append(Group(info["fields"], info["settings"], rows, metric=name,
-                                    unit=spec.unit, baseline=baseline, test_size=test_size,
+                                    unit=spec.unit, baseline=baseline,
+                                    test_size=None if tables else test_size,
                                     higher_is_better=higher))
         main, *extra = tables
         main.secondary = extra

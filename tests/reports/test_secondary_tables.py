@@ -61,7 +61,7 @@ def test_secondary_table_keeps_only_runs_with_the_metric_and_ranks_lowest_first(
     assert rows["rule_c"].missing == 1 and rows["rule_c"].worst == pytest.approx(5.0)
     assert rows["rule_a"].drop("bd_p") is None  # no ASR without attack: no drop column
     assert rows["rule_a"].cells["bd_p"].curves == ((5.0, 10.0), (10.0, 20.0))
-    assert "lower is better" in legend(table)
+    assert "lower is better" in legend(table) and "Test set" not in legend(table)
 
 
 def test_no_secondary_table_without_the_metric(make_record) -> None:
