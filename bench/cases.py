@@ -11,9 +11,9 @@ ends only show the verdict (pytest asserts it).
 from __future__ import annotations
 
 import statistics
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.grid import Case
 from bench.results import Reference as RecordReference

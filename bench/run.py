@@ -71,13 +71,16 @@ class Grouping:
     Each name is a scenario field (``dataset``, ``model``, ``defense``, ``attack``) or a
     settings field.  One table per distinct value of ``groups``; rows by ``rows``, columns by
     ``columns``; ``baseline`` is the attack label whose column is the no-attack reference of
-    each row (drops are measured against it).
+    each row (drops are measured against it).  ``secondary`` names further declared metrics
+    each shown as one more ranked table per group, over the records that carry a value for it
+    (FL: the backdoors' attack success rate).
     """
 
     rows: tuple[str, ...] = ("defense",)
     columns: tuple[str, ...] = ("attack",)
     groups: tuple[str, ...] = ("dataset", "model")
     baseline: str | None = "none"
+    secondary: tuple[str, ...] = ()
 
 
 @dataclass

@@ -2,7 +2,11 @@
 
 from bench.attacks import (  # noqa: F401
     alie,
+    alie_backdoor,
+    badnets,
     benign,
+    dba,
+    edgecase,
     fang,
     flips,
     ipm,
@@ -12,6 +16,7 @@ from bench.attacks import (  # noqa: F401
     nonfinite,
     offset,
     ownview,
+    replacement,
     rop,
 )
 from bench.attacks.base import Attack, AttackContext

@@ -68,7 +68,8 @@ class Attack:
     """Base class of Byzantine attacks.
 
     Update attacks implement :meth:`forge`.  Data attacks set ``acts_on_data = True`` and
-    override :meth:`poison_labels` and/or :meth:`poison_gradients`; their default
+    override :meth:`poison_batch`, :meth:`poison_labels` and/or
+    :meth:`poison_gradients`; their default
     :meth:`forge` returns the Byzantine clients' own updates.  Per-round diagnostics go through
     :meth:`log` and are averaged into the run's record.
     """
@@ -96,6 +97,11 @@ class Attack:
                 raise ValueError(f"data attack {self.name} needs the Byzantine clients' updates")
             return ctx.byzantine
         raise NotImplementedError
+
+    def poison_batch(self, x: Tensor, y: Tensor, num_classes: int) -> tuple[Tensor, Tensor]:
+        """Inputs ``[m, B, *input]`` and labels ``[m, B]`` the ``m`` participating Byzantine
+        clients train on (backdoors, :mod:`bench.attacks.backdoor`); unchanged by default."""
+        return x, y
 
     def poison_labels(self, labels: Tensor, num_classes: int) -> Tensor:
         """Labels the Byzantine clients train on (data attacks)."""

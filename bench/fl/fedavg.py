@@ -60,8 +60,8 @@ class FedAvg(FederatedRun):
 
     def local_deltas(self, clients: list[int], sampler, lr: float, poisoned: int = 0) -> Tensor:
         """``K`` local steps of each of ``clients`` (indices into ``sampler``'s shards) from
-        ``theta``; the last ``poisoned`` of them train on the data attack's labels and
-        gradients.  Returns the deltas ``Tensor[len(clients), d]``."""
+        ``theta``; the last ``poisoned`` of them train on the data attack's batches,
+        labels and gradients.  Returns the deltas ``Tensor[len(clients), d]``."""
         sc = self.settings
         start = self.theta.unsqueeze(0).expand(len(clients), -1)
         local = start.clone()
@@ -69,6 +69,8 @@ class FedAvg(FederatedRun):
         for _ in range(sc.local_steps):
             x, y = self.minibatch(sampler.next(clients))
             if poisoned:
+                x[-poisoned:], y[-poisoned:] = self.attack.poison_batch(
+                    x[-poisoned:], y[-poisoned:], self.data.num_classes)
                 y[-poisoned:] = self.attack.poison_labels(y[-poisoned:], self.data.num_classes)
             grads = self.engine.local(self.params(local), x, y)
             if poisoned:
@@ -105,7 +107,7 @@ class FedAvgProtocol(FederatedProtocol):
     name = "fedavg"
     settings = FedAvgSettings
     grouping = Grouping(groups=("dataset", "split", "model", "n", "f", "local_steps",
-                                "participation"))
+                                "participation"), secondary=("attack_success_rate",))
 
     def participants(self, settings: FederatedSettings) -> int:
         return settings.sampled  # type: ignore[attr-defined]

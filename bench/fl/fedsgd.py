@@ -5,7 +5,7 @@ Each round ``t``:
 1. every honest client ``i`` takes one minibatch gradient ``g_i`` at the broadcast model and
    updates its worker momentum ``m_i <- beta m_i + (1 - beta) g_i``;
 2. the ``f`` Byzantine clients send ``Attack(H_t)`` (data attacks: their own momenta computed on
-   poisoned labels or gradients);
+   poisoned inputs, labels or gradients);
 3. the server aggregates ``m~_t = AGG(m_1..m_n)`` and steps ``theta <- theta - eta_t m~_t``, with
    ``eta_t = lr * lr_gamma^(number of milestones passed)``.
 
@@ -56,6 +56,7 @@ class FedSGD(FederatedRun):
         x, y = self.minibatch(self.sampler.next())
         if self.poisoned:
             h = self.honest_count
+            x[h:], y[h:] = self.attack.poison_batch(x[h:], y[h:], self.data.num_classes)
             y[h:] = self.attack.poison_labels(y[h:], self.data.num_classes)
         return x, y
 

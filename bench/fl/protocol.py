@@ -18,17 +18,22 @@ FEDERATED_METRICS = (
     MetricSpec("final_accuracy", "fraction", True, "test accuracy of the server model at the end"),
     MetricSpec("best_accuracy", "fraction", True, "best test accuracy over the evaluated epochs"),
     MetricSpec("test_size", "count", None, "test-set size (one image is 1/test_size of accuracy)"),
+    MetricSpec("attack_success_rate", "fraction", False,
+               "backdoors only: triggered non-target test inputs classified as the target, at "
+               "the end"),
 )
 
 
 class FederatedProtocol(Protocol):
-    """Base of ``fedsgd`` and ``fedavg``: components from the shared zoo, accuracy metrics,
-    one table per dataset, split, model and client setting."""
+    """Base of ``fedsgd`` and ``fedavg``: components from the shared zoo, accuracy metrics
+    (and backdoors' attack success rate, ranked in a second table), one table per dataset,
+    split, model and client setting."""
 
     slots = {"dataset": datasets, "model": models, "attack": attacks, "defense": aggregators,
              "pre": preaggregators}
     metrics = FEDERATED_METRICS
-    grouping = Grouping(groups=("dataset", "split", "model", "n", "f", "beta"))
+    grouping = Grouping(groups=("dataset", "split", "model", "n", "f", "beta"),
+                        secondary=("attack_success_rate",))
 
     def participants(self, settings: FederatedSettings) -> int:
         """Rows the defense aggregates in one round."""

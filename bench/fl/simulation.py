@@ -12,6 +12,10 @@ rules that keep per-client history.  A non-finite aggregate or model ends the ru
 *diverged* at chance accuracy.  Each round also times the plain mean on the same update matrix
 (phase ``mean_aggregation``), so a case can bound its defense's cost relative to the mean's as
 measured in the same run.
+Backdoor attacks (:mod:`bench.attacks.backdoor`) also get their *attack success rate* measured
+at each evaluation: the fraction of the triggered non-target test inputs the server model
+classifies as the attacker's target (chance, ``1/C``, once diverged); it is ``None`` for every
+other attack.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import torch
 from torch import Tensor
 
 from bench.aggregators.base import Aggregator, Pipeline
+from bench.attacks.backdoor import Backdoor
 from bench.attacks.base import AttackContext, probe
 from bench.data.partition import class_histograms
 from bench.fl.build import build_attack, build_defense, build_model, choose_engine, load_dataset
@@ -102,6 +107,9 @@ class FederatedRun:
             from bench.models.masks import sparse_mask
 
             self.param_mask = sparse_mask(self.model).to(device)
+        self.triggered = (
+            self.attack.triggered_test(self.data.x_test, self.data.y_test, self.data.num_classes)
+            if isinstance(self.attack, Backdoor) else None)
         self.previous: Tensor | None = None
         self.round = 0
         self.seconds = {"clients": 0.0, "attack": 0.0, "aggregation": 0.0,
@@ -205,6 +213,13 @@ class FederatedRun:
         recalibrate_batchnorm(self.model, self.data.x_train, generator=self.eval_generator)
         return accuracy(self.model, self.data.x_test, self.data.y_test)
 
+    def attack_success_rate(self) -> float | None:
+        """Fraction of the backdoor's triggered test inputs classified as its target, by the
+        model :meth:`test_accuracy` last loaded (``None`` without a backdoor)."""
+        if self.triggered is None:
+            return None
+        return accuracy(self.model, *self.triggered)
+
 
 class RoundLoop:
     """The evaluation schedule of one run: feed it each round's aggregate with
@@ -221,6 +236,7 @@ class RoundLoop:
                             for e in range(1, self.epochs + 1)}
         self.chance = 1.0 / run.data.num_classes
         self.curve: list[float] = []
+        self.success: list[float] = []
         self.diverged = False
         self.done = False
 
@@ -235,15 +251,22 @@ class RoundLoop:
                 self.diverged = self.done = True
                 return
             self.curve.append(run.test_accuracy())
+            values = {"test_accuracy": self.curve[-1]}
+            asr = run.attack_success_rate()
+            if asr is not None:
+                self.success.append(asr)
+                values["attack_success_rate"] = asr
             if self.progress is not None:
-                self.progress(Progress(self.eval_rounds[t], self.epochs,
-                                       {"test_accuracy": self.curve[-1]}))
+                self.progress(Progress(self.eval_rounds[t], self.epochs, values))
         self.done = t >= max(self.eval_rounds)
 
     def outcome(self) -> Outcome:
         run, curve, diverged = self.run, list(self.curve), self.diverged
+        success = list(self.success)
         if diverged:
             curve += [self.chance] * (self.epochs - len(curve))
+            if run.triggered is not None:
+                success += [self.chance] * (self.epochs - len(success))
         diagnostics = {k: sum(v) / len(v) for k, v in run.attack.diagnostics.items() if v}
         sizes = class_histograms(run.data.y_train.cpu(), run.shards, run.data.num_classes).sum(1)
         diagnostics["smallest_client"] = float(sizes.min())
@@ -252,8 +275,10 @@ class RoundLoop:
                 "final_accuracy": self.chance if diverged else curve[-1],
                 "best_accuracy": max(curve),
                 "test_size": float(run.data.y_test.shape[0]),
+                "attack_success_rate": success[-1] if success else None,
             },
-            curves={"test_accuracy": curve},
+            curves={"test_accuracy": curve,
+                    **({"attack_success_rate": success} if success else {})},
             diagnostics=diagnostics,
             phases=dict(run.seconds),
             counters={"rounds": run.round, "evaluations": len(curve)},

@@ -1,5 +1,6 @@
-"""LaTeX leaderboard: one booktabs ``table`` per group (needs ``\\usepackage{booktabs}``), the
-best worst case in bold and each cell's drop against no attack in small type."""
+"""LaTeX leaderboard: one booktabs ``table`` per group and secondary metric (needs
+``\\usepackage{booktabs}``), the best worst case in bold and each cell's drop against no
+attack in small type."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ def escape(text: str) -> str:
 
 def latex_table(group: Group) -> str:
     attacks = group.attacks
-    best = max(row.worst for row in group.rows)
+    worst_cases = [row.worst for row in group.rows]
+    best = max(worst_cases) if group.higher_is_better else min(worst_cases)
     lines = [
         r"\begin{table}[t]",
         r"\centering",
@@ -52,5 +54,5 @@ def latex_table(group: Group) -> str:
 
 
 def latex_document(groups: list[Group], header: str) -> str:
-    body = "\n".join(latex_table(g) for g in groups)
+    body = "\n".join(latex_table(t) for g in groups for t in (g, *g.secondary))
     return f"% byzbench leaderboard. {header}\n% Requires \\usepackage{{booktabs}}.\n\n{body}"

@@ -1,5 +1,6 @@
-"""Markdown leaderboard: per group a heading, its settings, a ranked defense x attack table and
-links to its pictures (relative to the Markdown file)."""
+"""Markdown leaderboard: per group a heading, its settings, a ranked defense x attack table (and
+one under its own sub-heading per secondary metric) and links to its pictures (relative to the
+Markdown file)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ def markdown_page(groups: list[Group], figures: dict[str, list[str]], header: st
     for group in groups:
         parts.append(f"\n## {group.title}\n\nSettings: {settings_line(group)}.\n\n"
                      f"{legend(group)}\n\n{markdown_table(group)}")
+        for table in group.secondary:
+            parts.append(f"\n### {table.metric}\n\n{legend(table)}\n\n"
+                         f"{markdown_table(table)}")
         for path in figures.get(group.slug, []):
             name = path.rsplit("/", 1)[-1].removeprefix(group.slug + "-").removesuffix(".png")
             parts.append(f"\n![{name}]({path})\n")

@@ -1,4 +1,4 @@
-"""CSV leaderboard in long form: one line per (group, row, column) cell with every number
+"""CSV leaderboard in long form: one line per (group, metric, row, column) cell with every number
 (fractions in %, unrounded), for spreadsheets and plotting scripts.  The group's fields differ
 by protocol, so they are one ``key=value; ...`` column."""
 
@@ -18,7 +18,7 @@ def leaderboard_csv(groups: list[Group]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for group in groups:
+    for group in (t for g in groups for t in (g, *g.secondary)):
         fields = "; ".join(f"{k}={v}" for k, v in group.fields.items()
                            if k not in ("protocol", "tier"))
         for row in group.rows:

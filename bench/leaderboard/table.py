@@ -13,6 +13,11 @@ in % for fractions:
   higher is better), and rows are ranked by it, best first; ties share a rank (1, 2, 2, 4).
   A row missing some of its group's columns is *incomplete*: it is ranked after every complete
   row and says how many cells it lacks, so a partial run never looks like a winner.
+
+A protocol's ``Grouping.secondary`` metrics (FL: ``attack_success_rate``) get one more table
+each per group (:attr:`Group.secondary`), built the same way from the records that carry a value
+for that metric and ranked in its own direction (for the attack success rate, lower is better:
+the lowest worst case first).
 """
 
 from __future__ import annotations
@@ -98,6 +103,8 @@ class Group:
     unit: str = "fraction"
     baseline: str | None = NO_ATTACK
     test_size: float | None = None
+    higher_is_better: bool = True
+    secondary: list[Group] = field(default_factory=list)
 
     @property
     def attacks(self) -> list[str]:
@@ -151,6 +158,40 @@ def _scale(unit: str) -> float:
     return 100.0 if unit == "fraction" else 1.0
 
 
+def _rows(by_defense: dict[str, dict[str, list[RunRecord]]], metric: str, unit: str,
+          higher: bool, baseline: str | None, primary: bool) -> list[Row]:
+    """Ranked rows of one metric.  A primary value of ``None`` counts as 0; a secondary
+    metric's cells keep only the runs that report it (rows and cells without any are left
+    out)."""
+    scale = _scale(unit)
+    rows = []
+    for defense, by_attack in by_defense.items():
+        cells = {}
+        for attack, runs in by_attack.items():
+            kept = runs if primary else [r for r in runs
+                                         if r.metrics.values.get(metric) is not None]
+            if not kept:
+                continue
+            cells[attack] = Cell(
+                tuple(scale * (r.metrics.values.get(metric) or 0.0) for r in kept),
+                tuple(tuple(scale * a for a in (
+                    next(iter(r.metrics.curves.values()), []) if primary
+                    else r.metrics.curves.get(metric, []))) for r in kept),
+            )
+        if cells:
+            rows.append(Row(defense, cells, higher_is_better=higher, baseline=baseline))
+    columns = {a for row in rows for a in row.cells}
+    for row in rows:
+        row.missing = len(columns - set(row.cells))
+    direction = -1.0 if higher else 1.0
+    rows.sort(key=lambda r: (not r.complete, direction * r.worst, r.defense))
+    for i, row in enumerate(rows):
+        tied = (i > 0 and rows[i - 1].worst == row.worst
+                and rows[i - 1].complete == row.complete)
+        row.rank = rows[i - 1].rank if tied else i + 1
+    return rows
+
+
 def build_groups(records: list[RunRecord]) -> list[Group]:
     """Every group of ``records`` with ranked rows; groups in order of their titles."""
     members: dict[str, dict] = {}
@@ -167,33 +208,22 @@ def build_groups(records: list[RunRecord]) -> list[Group]:
     for key, info in members.items():
         first: RunRecord = info["record"]
         protocol = protocol_of(first.protocol)
-        spec = protocol.primary()
-        scale = _scale(spec.unit)
-        higher = spec.higher_is_better is not False
         baseline = protocol.grouping.baseline
-        rows = [
-            Row(defense, {
-                attack: Cell(
-                    tuple(scale * (r.metrics.primary_value or 0.0) for r in runs),
-                    tuple(tuple(scale * a for a in next(iter(r.metrics.curves.values()), []))
-                          for r in runs),
-                )
-                for attack, runs in by_attack.items()
-            }, higher_is_better=higher, baseline=baseline)
-            for defense, by_attack in cells[key].items()
-        ]
-        columns = {a for row in rows for a in row.cells}
-        for row in rows:
-            row.missing = len(columns - set(row.cells))
-        direction = -1.0 if higher else 1.0
-        rows.sort(key=lambda r: (not r.complete, direction * r.worst, r.defense))
-        for i, row in enumerate(rows):
-            tied = (i > 0 and rows[i - 1].worst == row.worst
-                    and rows[i - 1].complete == row.complete)
-            row.rank = rows[i - 1].rank if tied else i + 1
-        groups.append(Group(info["fields"], info["settings"], rows, metric=spec.name,
-                            unit=spec.unit, baseline=baseline,
-                            test_size=first.metrics.values.get("test_size")))
+        test_size = first.metrics.values.get("test_size")
+        tables = []
+        for name in (protocol.primary().name, *protocol.grouping.secondary):
+            spec = protocol.metric(name)
+            higher = spec.higher_is_better is not False
+            rows = _rows(cells[key], name, spec.unit, higher, baseline,
+                         primary=name == protocol.primary().name)
+            if rows:  # the test-set size is the primary metric's (a trigger set differs)
+                tables.append(Group(info["fields"], info["settings"], rows, metric=name,
+                                    unit=spec.unit, baseline=baseline,
+                                    test_size=None if tables else test_size,
+                                    higher_is_better=higher))
+        main, *extra = tables
+        main.secondary = extra
+        groups.append(main)
     _title(groups)
     return sorted(groups, key=lambda g: g.title)
 
@@ -211,6 +241,8 @@ def _title(groups: list[Group]) -> None:
         for g in clash:
             extra = ", ".join(f"{k}={g.settings.get(k)}" for k in differing)
             g.title = f"{title} · {extra}" if extra else title
+            for table in g.secondary:
+                table.title = g.title
 
 
 def fmt(value: float | None, digits: int = 1) -> str:
@@ -249,7 +281,8 @@ def legend(group: Group) -> str:
     count = uniform_seed_count(group)
     seeds = f"over {count} seed{'s' if count != 1 else ''}" if count else "over n seeds"
     what = "Final test accuracy (%)" if group.metric == "final_accuracy" else (
-        f"{group.metric} ({group.shown_unit})")
+        f"{group.metric} ({group.shown_unit}, "
+        f"{'higher' if group.higher_is_better else 'lower'} is better)")
     text = (f"{what}, mean (± std) {seeds}; ↓x: lost against the same row without attack. "
             "Rows ranked by worst case (the worst cell of the row).")
     if group.test_size:

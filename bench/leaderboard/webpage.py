@@ -33,7 +33,8 @@ def _cell(group: Group, row, attack: str) -> str:
     return "<td>" + " ".join(parts) + "</td>"
 
 
-def group_section(group: Group, pictures: dict[str, bytes]) -> str:
+def ranked_table(group: Group) -> str:
+    """The ``<table>`` of one group's ranked rows."""
     attacks = group.attacks
     head = ('<tr><th>rank</th><th class="name">defense</th>'
             + "".join(f"<th>{escape(a)}</th>" for a in attacks)
@@ -47,6 +48,16 @@ def group_section(group: Group, pictures: dict[str, bytes]) -> str:
             + f'<td class="worst">{fmt(row.worst)}</td>'
             f'<td class="name">{escape(row.worst_attack)}</td></tr>'
         )
+    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def group_section(group: Group, pictures: dict[str, bytes]) -> str:
+    """A group's heading, settings, ranked table, one table per secondary metric, pictures."""
+    secondary = "".join(
+        f"<h3>{escape(table.metric)}</h3><p class=\"legend\">{escape(legend(table))}</p>"
+        + ranked_table(table)
+        for table in group.secondary
+    )
     figures = "".join(
         f'<figure><img alt="{escape(name)}" src="data:image/png;base64,'
         f'{base64.b64encode(png).decode()}"><figcaption><small>{escape(name)}</small>'
@@ -57,8 +68,7 @@ def group_section(group: Group, pictures: dict[str, bytes]) -> str:
         f'<section id="{escape(group.slug)}"><h2>{escape(group.title)}</h2>'
         f'<p class="settings">Settings: {escape(settings_line(group))}.</p>'
         f'<p class="legend">{escape(legend(group))}</p>'
-        f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
-        f"<div>{figures}</div></section>"
+        f"{ranked_table(group)}{secondary}<div>{figures}</div></section>"
     )
 
 
