@@ -1,7 +1,8 @@
 """The byzbench console command.
 
-  byzbench run [GRID ...]   run grids (default: the shipped smoke grid on scikit-learn's digits,
-                            no download), save each record as it finishes, build the leaderboard
+  byzbench run [GRID ...]   run grids (default: the shipped smoke-bite grid on scikit-learn's
+                            digits, no download), save each record as it finishes, build the
+                            leaderboard
   byzbench list [KIND]      registered components with their one-line summaries
   byzbench report ...       build and merge leaderboards from records
   byzbench check-aggregator RULE   the aggregator contract on an external rule
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from bench.leaderboard.cli import register as register_report_commands
 
-DEFAULT_GRIDS = ["smoke"]
+DEFAULT_GRIDS = ["smoke-bite"]
 LOCAL_RAY = "local"
 
 
@@ -304,7 +305,7 @@ def parser() -> argparse.ArgumentParser:
                            description="Run every case of the grids for its seeds, save each "
                                        "record as it finishes and build the leaderboard.")
     p_run.add_argument("grid", nargs="*", metavar="GRID",
-                       help="grid files or shipped grid names (default: smoke)")
+                       help="grid files or shipped grid names (default: smoke-bite)")
     p_run.add_argument("--leaderboard", type=Path, default=Path("reports/out"), metavar="DIR",
                        help="output folder: DIR/records/*.json and the leaderboard files "
                             "(default: %(default)s)")
