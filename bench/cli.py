@@ -14,6 +14,7 @@ standard-mnist, ...; byzbench list grids).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -364,11 +365,18 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (a CI timeout, a scheduler) ends the run like Ctrl-C: workers stopped, every
+    finished record kept."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     import bench  # noqa: F401  (registers every component)
     from bench.schedule import RecordSaveError
 
     args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return args.handler(args)
     except UsageError as err:

@@ -98,21 +98,33 @@ class ProcessBackend:
 
     def results(self, jobs: list[Job], started: Callable[[Job], None]) -> Iterator[JobResult]:
         context = get_context("spawn")
-        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
-            pending: dict[Future, Job] = {}
-            queue = list(jobs)
-            while queue or pending:
-                while queue and len(pending) < self.workers:
-                    job = queue.pop(0)
-                    started(job)
-                    pending[pool.submit(execute, job, self.device, self.threads)] = job
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    job = pending.pop(future)
-                    try:
-                        yield future.result()
-                    except Exception as err:  # noqa: BLE001  (a worker died)
-                        yield JobResult(job, error=f"worker failed: {type(err).__name__}: {err}")
+        pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        try:
+            yield from self._results(pool, jobs, started)
+        except BaseException:
+            # interrupted (Ctrl-C, SIGTERM): stop the workers too, or they run on as orphans
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+    def _results(self, pool: ProcessPoolExecutor, jobs: list[Job],
+                 started: Callable[[Job], None]) -> Iterator[JobResult]:
+        pending: dict[Future, Job] = {}
+        queue = list(jobs)
+        while queue or pending:
+            while queue and len(pending) < self.workers:
+                job = queue.pop(0)
+                started(job)
+                pending[pool.submit(execute, job, self.device, self.threads)] = job
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = pending.pop(future)
+                try:
+                    yield future.result()
+                except Exception as err:  # noqa: BLE001  (a worker died)
+                    yield JobResult(job, error=f"worker failed: {type(err).__name__}: {err}")
 
 
 class BatchedBackend:
