@@ -39,7 +39,7 @@ from bench.poisoning.target_heuristic import Target, label_flip_targets
 from bench.poisoning.targets import TargetError, cached, fingerprint
 from bench.registry import poisoners, targets
 
-CERTIFY = ("induced", "target", "off")
+CERTIFY = ("induced", "target", "never")
 TARGET_CACHE = Path.home() / ".cache" / "byzbench" / "poisoning-targets"
 _RUNS: dict[tuple, AttackResult] = {}
 _FLIP_TARGETS: dict[tuple, Target] = {}
@@ -132,7 +132,7 @@ class KohTarget:
 class ModelTargetedPoisoning:
     """Seed 001 Algorithm 1: one max-loss-difference point (``copies`` times) per retrain until
     ``epsilon``-close.  ``certify``: Theorem 2 for the induced model (re-run with theta_atk as
-    target, as seed 001 Tables 1-2), for the given target, or ``off``."""
+    target, as seed 001 Tables 1-2), for the given target, or ``never``."""
 
     epsilon: float = 0.1
     copies: int = 1
