@@ -18,7 +18,7 @@ def test_hand_computed_filters() -> None:
     torch.testing.assert_close(out, torch.tensor([4.0, 4.0]) / 3)
 
 
-def test_sign_flipped_rows_of_honest_norm_are_removed() -> None:
+def test_sign_reversed_rows_of_honest_norm_are_removed() -> None:
     g = torch.Generator().manual_seed(0)
     honest = 1.0 + 0.3 * torch.randn(8, 50, generator=g)
     rows = torch.cat([honest, -honest[:3]])  # same norms, opposite signs

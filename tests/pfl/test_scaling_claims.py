@@ -23,7 +23,7 @@ def problem(lam: float = 1.0) -> LocalProblem:
     return LocalProblem(LinearRegression(), regularizers.make("l2sq", lam=lam))
 
 
-def test_attack_model_offset_grows_in_proportion_to_the_number_of_users() -> None:
+def test_attack_model_offset_grows_with_the_number_of_users() -> None:
     # Section I.2: ||theta_nat - theta_dagger|| = ||G(theta_dagger)|| / (2 lam) with G the N honest
     # users' summed report, so the poison weight needed grows ~ N: fitted exponent in [0.7, 1.3].
     counts = [2, 4, 8, 16, 32, 64]

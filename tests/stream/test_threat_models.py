@@ -45,7 +45,7 @@ def test_one_poisoned_client_of_a_hundred_gives_the_goal(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", [component("noclip")])
-def test_several_attacked_clients_share_the_offset(name: str) -> None:
+def test_multiple_attacked_clients_share_the_offset(name: str) -> None:
     honest = torch.tensor([[1.0, 2.0], [3.0, -1.0]], dtype=torch.float64)
     goal = torch.tensor([0.0, 5.0], dtype=torch.float64)
     forged = threatmodels.make(name).offset(goal, honest, attacked=2)
