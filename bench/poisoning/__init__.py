@@ -11,6 +11,7 @@ from bench.poisoning import (  # noqa: F401
     gradient_canceling,
     matching,
     model_targeted,
+    networks,
     protocol,
     sanitizers,
     targets,
