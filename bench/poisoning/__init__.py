@@ -13,7 +13,9 @@ from bench.poisoning import (  # noqa: F401
     model_targeted,
     networks,
     protocol,
+    robust_training,
     sanitizers,
+    self_influence,
     targets,
     victims,
 )
