@@ -51,7 +51,8 @@ def test_maxup_is_seeded(or_set) -> None:
 
 
 @pytest.mark.parametrize("field,value", [("copies", 0), ("sigma", -1.0), ("steps", 0),
-                                         ("lr", float("nan")), ("momentum", 1.0)])
+                                         ("lr", float("nan")), ("momentum", 1.0)],
+                         ids=["copies", "sigma", "steps", "lr", "momentum"])
 def test_maxup_refuses_bad_parameters(field, value) -> None:
     with pytest.raises(ValueError, match=field):
         sanitizers.make("maxup", **{field: value})

@@ -22,7 +22,8 @@ def build(name: str, **overrides):
 
 
 each_network = pytest.mark.parametrize(
-    "name", [pytest.param(n, id=n, marks=pytest.mark.uses(n, "squares3")) for n in SMALL])
+    "name",
+    [pytest.param(n, id=f"{n}-squares3", marks=pytest.mark.uses(n, "squares3")) for n in SMALL])
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def tiny():
 
 
 @pytest.mark.uses("leakynet")
-def test_leaky_shapes_follow_the_architecture() -> None:
+def test_leakynet_layout() -> None:
     params = build("leakynet").initial(torch.Generator().manual_seed(0))
     shapes = {k: tuple(v.shape) for k, v in params.items()}
     assert shapes == {"w1": (16, 64), "b1": (16,), "w2": (16, 16), "b2": (16,),
@@ -39,7 +40,7 @@ def test_leaky_shapes_follow_the_architecture() -> None:
 
 
 @pytest.mark.uses("convnet")
-def test_conv_shapes_follow_the_architecture() -> None:
+def test_convnet_layout() -> None:
     # 8x8 -> conv3 6x6 -> conv3 4x4 -> pool 2x2, 4 channels: 16 features into FC 8
     params = build("convnet").initial(torch.Generator().manual_seed(0))
     shapes = {k: tuple(v.shape) for k, v in params.items()}
@@ -65,7 +66,7 @@ def test_tiny_fit_separates_the_prototypes(name, tiny) -> None:
 
 
 @each_network
-def test_tau_is_the_softmax_threshold_of_the_logits(name, tiny) -> None:
+def test_tau_equals_the_threshold_of_the_forward_logits(name, tiny) -> None:
     # the last layer maps penultimate features to the logits, so tau equals tau(2) of forward()
     victim = build(name, epochs=1)
     params = victim.initial(torch.Generator().manual_seed(3))
@@ -85,31 +86,32 @@ def test_extra_points_join_the_training_set(name, tiny) -> None:
 
 
 @pytest.mark.uses("convnet")
-def test_conv_refuses_a_non_square_input() -> None:
+def test_convnet_refuses_a_non_square_input() -> None:
     with pytest.raises(ValueError, match="features"):
         victims.make_with_optional("convnet", {"c_r": 1e-3, "classes": 3, "features": 50})
 
 
 @pytest.mark.uses("leakynet")
-@pytest.mark.parametrize("field,value", [("lr", float("nan")), ("epochs", 0), ("hidden", 0)])
-def test_leaky_refuses_bad_budget(field, value) -> None:
+@pytest.mark.parametrize("field,value", [("lr", float("nan")), ("epochs", 0), ("hidden", 0)],
+                         ids=["lr", "epochs", "hidden"])
+def test_leakynet_refuses_bad_budget(field, value) -> None:
     with pytest.raises(ValueError, match=field):
         build("leakynet", **{field: value})
 
 
 @pytest.mark.uses("leakynet", "squares3")
-def test_leaky_divergence_is_reported(tiny) -> None:
+def test_leakynet_divergence_on_squares3(tiny) -> None:
     with pytest.raises(NetworkDiverged, match="leakynet"):
         build("leakynet", lr=1e6).fit(tiny.x_train, tiny.y_train)
 
 
 @pytest.mark.uses("leakynet")
-def test_leaky_needs_a_multiclass_task() -> None:
+def test_leakynet_needs_a_multiclass_task() -> None:
     with pytest.raises(VictimError, match="multiclass"):
         build("leakynet").check("binary")
 
 
 @pytest.mark.uses("squares3")
-def test_squares_labels_cycle(tiny) -> None:
+def test_squares3_labels_cycle(tiny) -> None:
     assert np.array_equal(tiny.y_train[:6], [0, 1, 2, 0, 1, 2]) and tiny.x_train.shape == (90, 64)
     assert tiny.x_train.min() >= 0.0 and tiny.x_train.max() <= 1.0

@@ -22,8 +22,12 @@ def _run(defense: str, attack: Component, epsilon: float = 0.1):
     return run(scenario, Seeds(0, 0), torch.device("cpu")).metrics
 
 
-@pytest.mark.uses("retrain", "leakynet", "squares3", "gc", "gradpc")
-def test_network_run_records_the_target_threshold_and_mixture_gradient() -> None:
+RUN_COMPONENTS = ("retrain", "leakynet", "squares3", "gc", "gradpc")
+
+
+@pytest.mark.parametrize("components", [pytest.param(
+    RUN_COMPONENTS, id="-".join(RUN_COMPONENTS), marks=pytest.mark.uses(*RUN_COMPONENTS))])
+def test_network_run_records_the_target_threshold_and_mixture_gradient(components) -> None:
     metrics = _run("none", Component("gc", {"epochs": 20}))
     data = squares3()
     victim = victims.make_with_optional("leakynet", {"c_r": 1e-3, "classes": 3, "features": 64},
@@ -44,8 +48,8 @@ def test_network_run_records_the_target_threshold_and_mixture_gradient() -> None
 
 
 @pytest.mark.parametrize("defense", [
-    pytest.param(name, id=name, marks=pytest.mark.uses(
-        "retrain", "leakynet", "squares3", "gc", "gradpc", name)) for name in ("maxup", "ihvp")])
+    pytest.param(name, id="-".join((*RUN_COMPONENTS, name)),
+                 marks=pytest.mark.uses(*RUN_COMPONENTS, name)) for name in ("maxup", "ihvp")])
 def test_recovery_is_measured_against_the_undefended_run(defense: str) -> None:
     attack = Component("gc", {"epochs": 5})
     undefended, defended = _run("none", attack).values, _run(defense, attack).values
