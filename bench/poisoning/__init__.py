@@ -11,8 +11,11 @@ from bench.poisoning import (  # noqa: F401
     gradient_canceling,
     matching,
     model_targeted,
+    networks,
     protocol,
+    robust_training,
     sanitizers,
+    self_influence,
     targets,
     victims,
 )

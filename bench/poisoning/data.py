@@ -13,6 +13,8 @@ name in brackets, so grids and ``pytest -k`` use one name per data set.
   above the repository), pixels in [0, 1]: a seeded 8,000 / 2,000 train / test split;
   ``validation_split`` cuts the 8,000 into 70 % / 30 % for tuning targets
   (seed 002 §5: the 30 % is never the test set).
+- ``squares3`` [squares3]: 3 noisy 8 x 8 prototypes, a tiny multiclass set for the network
+  victims' tests and smoke cells (not from the papers).
 - ``mnist17`` [mnist17]: the test set's 2,163 ones and sevens (labels 7 -> +1, 1 -> -1), split
   deterministically 80 / 20 (seed 001 used 13,007 training digits, which are not available).
 
@@ -157,3 +159,20 @@ def mnist17(seed: int = 0, folder: Path | None = None) -> PoisonData:
     cut = round(0.8 * len(y))
     tr, te = order[:cut], order[cut:]
     return PoisonData("mnist17", x[tr], y[tr], x[te], y[te], "binary", 0.0, 1.0)
+
+
+@datasets.register("squares3", tags={"poisoning", "synthetic", "image"})
+def squares3(seed: int = 0, n: int = 90, side: int = 8, sigma: float = 0.15) -> PoisonData:
+    """A tiny 3-class image set for the network victims (not from the papers): ``side x side``
+    images around 3 fixed uniform [0, 1] prototypes (seed 99) + N(0, sigma^2) noise, clipped to
+    [0, 1]; ``n`` train and ``n`` test images, labels ``i mod 3``."""
+    prototypes = np.random.default_rng(99).uniform(0.0, 1.0, size=(3, side * side))
+    rng = np.random.default_rng(seed)
+
+    def draw() -> tuple[np.ndarray, np.ndarray]:
+        y = np.arange(n) % 3
+        noise = rng.normal(scale=sigma, size=(n, side * side))
+        return np.clip(prototypes[y] + noise, 0.0, 1.0), y
+
+    (x, y), (xt, yt) = draw(), draw()
+    return PoisonData("squares3", x, y, xt, yt, "multiclass", 0.0, 1.0)

@@ -8,7 +8,8 @@ One run, for a data set, a victim (``model``), a target (setting), an attack and
 3. the attack returns ``n_p = round(n eps_d)`` poisons (none for ``none``);
 4. retrain the victim on ``D_c u D_p`` (the *poisoned* model); a defense (sanitizer) scores the
    mixture at the poisoned model, removes ``n_p`` points and the victim retrains (the
-   *defended* model);
+   *defended* model); a robust-training defense (one with ``retrain``, e.g. MaxUp) instead
+   retrains from the poisoned model on the whole mixture with its own objective;
 5. measure on the test set.
 
 The primary metric is the **drop** ``100 (score(clean) - score(final))`` in points, ``final``
@@ -195,10 +196,13 @@ class RetrainProtocol(Protocol):
         if scenario.defense.aggregator.name != "none":
             sanitizer = sanitizers.make(scenario.defense.aggregator.name,
                                         **scenario.defense.aggregator.params)
+            mixture = torch.as_tensor(mixture_x), victim.labels(mixture_y)
             with clock.phase("defense"):
-                keep = sanitizer.keep(objective, poisoned, torch.as_tensor(mixture_x),
-                                      victim.labels(mixture_y), count).cpu().numpy()
-                final = victim.fit(mixture_x[keep], mixture_y[keep])
+                if hasattr(sanitizer, "retrain"):  # robust training (MaxUp): nothing removed
+                    final = sanitizer.retrain(objective, poisoned, *mixture, seeds.train)
+                else:
+                    keep = sanitizer.keep(objective, poisoned, *mixture, count).cpu().numpy()
+                    final = victim.fit(mixture_x[keep], mixture_y[keep])
         final_score = victim.score(final, data.x_test, data.y_test)
         if scenario.defense.aggregator.name != "none":
             recovery = 100.0 * (final_score - poisoned_score)

@@ -144,10 +144,11 @@ def tau_softmax(logits: np.ndarray, labels: np.ndarray, classes: int | None = No
 
 
 def tau_last_layer(features: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
-                   labels: np.ndarray, classes: int | None = None) -> float:
+                   labels: np.ndarray, classes: int | None = None, rho: float = 0.0) -> float:
     """Last-layer tau(c) of a network from penultimate features ``phi`` (seed 002 Theorem 4).
 
-    ``h = phi W^T + b`` with ``weight`` ``[c, k]``: a necessary condition only.
+    ``h = phi W^T + b`` with ``weight`` ``[c, k]``: a necessary condition only; ``rho`` is the
+    regularizer's shift ``<W, grad C_R R(W)>`` of the last layer (module docstring).
     """
     phi = np.asarray(features, dtype=np.float64)
     w = np.asarray(weight, dtype=np.float64)
@@ -161,7 +162,7 @@ def tau_last_layer(features: np.ndarray, weight: np.ndarray, bias: np.ndarray | 
         if b.shape != (w.shape[0],):
             raise ThresholdError(f"bias must have shape ({w.shape[0]},), got {b.shape}")
         logits = logits + b
-    return tau_softmax(logits, labels, classes)
+    return tau_softmax(logits, labels, classes, rho)
 
 
 def tau_least_squares() -> float:
