@@ -66,7 +66,7 @@ def test_improved_targets_need_fewer_poisons(request, model: str, goal: float) -
 
 @pytest.mark.parametrize("model, goal", [param("mtp-vs-kkt", m, g, "mtp", "kkt")
                                          for m in ("svm", "logreg") for g in GOALS])
-def test_online_attack_no_worse_than_kkt_at_its_budget(request, model: str, goal: float) -> None:
+def test_mtp_no_worse_than_kkt_at_its_budget(request, model: str, goal: float) -> None:
     ours = median(request, case(model, goal, ONE_COPY), "poisoned_accuracy")
     kkt = median(request, case(model, goal, KKT_AT_NP), "poisoned_accuracy")
     if model == "logreg":
