@@ -135,7 +135,7 @@ def require_aggregator(ctx: AttackContext, who: str) -> Callable[[Tensor], Tenso
     return ctx.aggregator
 
 
-def pairwise_sq_distances(updates: Tensor) -> Tensor:
+def mean_centred_sq_distances(updates: Tensor) -> Tensor:
     """``D[i, j] = ||u_i - u_j||^2`` for the rows of ``Tensor[m, d]``, vectorized.
 
     Rows are centred first so that a large shared component does not cancel catastrophically

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from bench.attacks.base import Attack, AttackContext, pairwise_sq_distances, repeat_rows
+from bench.attacks.base import Attack, AttackContext, mean_centred_sq_distances, repeat_rows
 from bench.registry import attacks
 
 TARGETS = ("trim", "selection")
@@ -20,7 +20,7 @@ def krum_scores(updates: Tensor, f: int) -> Tensor:
     k = n - f - 2
     if k < 1:
         raise ValueError(f"krum needs n - f - 2 >= 1, got n={n}, f={f}")
-    dists = pairwise_sq_distances(updates)
+    dists = mean_centred_sq_distances(updates)
     others = dists + torch.diag(torch.full((n,), math.inf, dtype=dists.dtype, device=dists.device))
     return others.topk(k, dim=1, largest=False).values.sum(dim=1)
 
@@ -96,7 +96,7 @@ class Fang(Attack):
         if n - 2 * f - 1 < 1 or n - f - 2 < 1:
             raise ValueError(f"fang (selection): needs n > 2f + 1, got n={n}, f={f}")
         s = torch.sign(ctx.honest_mean)
-        dists = pairwise_sq_distances(honest.double()).sqrt()
+        dists = mean_centred_sq_distances(honest.double()).sqrt()
         others = dists + torch.diag(torch.full((h,), math.inf, dtype=dists.dtype,
                                                device=dists.device))
         nearest = others.topk(n - f - 2, dim=1, largest=False).values.sum(dim=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from bench.attacks.base import Attack, AttackContext, pairwise_sq_distances, repeat_rows
+from bench.attacks.base import Attack, AttackContext, mean_centred_sq_distances, repeat_rows
 from bench.registry import attacks
 
 PERTURBATIONS = ("unit", "std", "sign")
@@ -54,7 +54,7 @@ class MinDistanceAttack(Attack):
         m_bar = honest.mean(dim=0)
         p = perturbation_direction(honest, self.perturbation)
         if p @ p > 0:
-            gamma = self.gamma(m_bar - honest, p, pairwise_sq_distances(honest))
+            gamma = self.gamma(m_bar - honest, p, mean_centred_sq_distances(honest))
         else:
             gamma = torch.zeros((), dtype=honest.dtype, device=honest.device)
         self.log(f"{self.name}_gamma", float(gamma))

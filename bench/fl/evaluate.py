@@ -6,10 +6,6 @@ import torch
 from torch import Tensor, nn
 
 
-def has_batchnorm(model: nn.Module) -> bool:
-    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
-
-
 @torch.no_grad()
 def recalibrate_batchnorm(model: nn.Module, x_train: Tensor, batches: int = 8, batch: int = 128,
                           generator: torch.Generator | None = None) -> None:
