@@ -1,37 +1,59 @@
 """Seed 003's orderings, checked on the standard tier's runs (``-m standard``).
 
-Claims and their margins live in ``bench/grids/orderings.yaml`` (validated by
-:mod:`bench.orderings`); runs come from the standard grids
-and are shared between claims through a per-process cache.  Ids name every component a claim
-compares (``-k rop`` selects the claims about ROP).  A claim that does not hold at the budget
-affordable on a CPU is marked there as a strict expected failure with the measured reason.
+Claims and their margins live in the orderings files ``bench/grids/orderings*.yaml``, one per
+block of standard grids (validated by :mod:`bench.orderings`).  Runs are shared between the
+cases and claims of a process through the session's case runner; under ``pytest -n`` the cases
+and claims of one setting at one momentum form one ``xdist_group`` (see
+:func:`pytest_byzbench.cases.shared_runs_group`), so each simulation runs once.  Ids name every
+component a claim compares (``-k rop`` selects the claims about ROP).  A claim that does not
+hold at the budget affordable on a CPU is marked in its file as a strict expected failure with
+the measured reason.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from bench.grid import Case, load_grid
-from bench.grids import GRIDS
-from bench.orderings import load_orderings
+from bench.grids import orderings_files
+from bench.orderings import Orderings, load_orderings
 from bench.results import RunRecord
-from pytest_byzbench.cases import RECORD_PROPERTY, case_runner, skip_unless_runnable
+from pytest_byzbench.cases import (
+    RECORD_PROPERTY,
+    case_runner,
+    shared_runs_group,
+    skip_unless_runnable,
+)
 
-SPEC = load_orderings(GRIDS / "orderings.yaml")
-CLAIMS = SPEC.claims
+SPECS = [load_orderings(path) for path in orderings_files()]
 
 
-def _index() -> dict[str, dict[tuple[str, str, float], Case]]:
-    """setting label -> (defense label, attack label, beta) -> case."""
-    out: dict[str, dict[tuple[str, str, float], Case]] = {}
-    for grid in SPEC.grids:
-        for case in load_grid(grid):
-            s = case.scenario
-            setting = "-".join([s.protocol, s.dataset.label, s.model.label, *s.settings.head()])
-            out.setdefault(setting, {})[(s.defense.label, s.attack.label, s.settings.beta)] = case
+@dataclass(frozen=True)
+class Setting:
+    """One setting of an orderings file's grids: its cases and the file's claims."""
+
+    spec: Orderings
+    cases: dict[tuple[str, str, float], Case]  # (defense label, attack label, beta) -> case
+
+    def claim(self, kind: str) -> dict[str, Any] | None:
+        return self.spec.claims.get(kind)
+
+
+def _index() -> dict[str, Setting]:
+    """setting label -> its cases and claims, over every orderings file."""
+    out: dict[str, Setting] = {}
+    for spec in SPECS:
+        for grid in spec.grids:
+            for case in load_grid(grid):
+                s = case.scenario
+                label = "-".join([s.protocol, s.dataset.label, s.model.label, *s.settings.head()])
+                setting = out.setdefault(label, Setting(spec, {}))
+                setting.cases[(s.defense.label, s.attack.label, s.settings.beta)] = case
     return out
 
 
@@ -43,7 +65,7 @@ class Runs:
 
     def __init__(self, setting: str, device: str, seeds: list[int] | None, record_property,
                  config: pytest.Config):
-        self.cases = INDEX[setting]
+        self.cases = INDEX[setting].cases
         self.device, self.seeds, self.record = device, seeds, record_property
         self.runner = case_runner(config, device)
 
@@ -66,7 +88,7 @@ class Runs:
 
 
 def _components(setting: str, *names: str) -> tuple[str, ...]:
-    any_case = next(iter(INDEX[setting].values())).scenario
+    any_case = next(iter(INDEX[setting].cases.values())).scenario
     return (any_case.protocol, any_case.dataset.name, any_case.model.name,
             any_case.settings.split.name,
             *(n.split("_")[0] for n in names))
@@ -75,16 +97,21 @@ def _components(setting: str, *names: str) -> tuple[str, ...]:
 def _param(claim: str, setting: str, label: str, names: tuple[str, ...], **values):
     test_id = f"{setting}-{label}"
     marks = [pytest.mark.standard, pytest.mark.uses(*_components(setting, *names))]
-    reason = SPEC.xfail.get((claim, test_id))
+    if "beta" in values:  # a claim at one momentum shares the runs of that momentum's cases
+        case = next(c for (_, _, b), c in INDEX[setting].cases.items() if b == values["beta"])
+        marks.append(pytest.mark.xdist_group(shared_runs_group(case)))
+    reason = INDEX[setting].spec.xfail.get((claim, test_id))
     if reason is not None:
         marks.append(pytest.mark.xfail(reason=reason, strict=True))
     return pytest.param(dict(setting=setting, **values), id=test_id, marks=marks)
 
 
 def _params(claim: str) -> Iterator:
-    c = CLAIMS[claim]
-    for setting in INDEX:
-        split = next(iter(INDEX[setting].values())).scenario.settings.split.name
+    for setting, entry in INDEX.items():
+        c = entry.claim(claim)
+        if c is None:
+            continue
+        split = next(iter(entry.cases.values())).scenario.settings.split.name
         if claim == "strongest-attack":
             for beta in c["betas"]:
                 names = (c["defense"], c["attack"], *c["others"])
@@ -100,19 +127,24 @@ def _params(claim: str) -> Iterator:
                                  defense=defense, beta=beta)
         elif claim == "small-radius-fails" and split.startswith(c["split"]):
             names = (c["defense"], c["reference"], "none")
-            yield _param(claim, setting, f"{'-'.join(names)}-b{c['beta']}", names)
+            yield _param(claim, setting, f"{'-'.join(names)}-b{c['beta']}", names, beta=c["beta"])
         elif claim == "alternating-alie":
             names = (c["defense"], "alie-alt")
-            yield _param(claim, setting, f"{'-'.join(names)}-b{c['beta']}", names)
+            yield _param(claim, setting, f"{'-'.join(names)}-b{c['beta']}", names, beta=c["beta"])
         elif claim == "alie-consistency":
             names = (c["defense"], "alie")
-            yield _param(claim, setting, f"{'-'.join(names)}-b{c['beta']}", names)
+            yield _param(claim, setting, f"{'-'.join(names)}-b{c['beta']}", names, beta=c["beta"])
         elif claim == "rop-looks-aligned":
             for defense in c["defenses"]:
                 for beta in c["betas"]:
                     names = (defense, "rop")
                     yield _param(claim, setting, f"{'-'.join(names)}-b{beta}", names,
                                  defense=defense, beta=beta)
+
+
+def _claim(claim: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The ``kind`` claim of the orderings file that holds ``claim``'s setting."""
+    return INDEX[claim["setting"]].claim(kind)
 
 
 FUNCTION_CLAIMS = {
@@ -137,7 +169,7 @@ def runs(claim, device, seed_override, record_property, pytestconfig) -> Runs:
 
 
 def test_strongest_attack(claim, runs) -> None:
-    c, beta = CLAIMS["strongest-attack"], claim["beta"]
+    c, beta = _claim(claim, "strongest-attack"), claim["beta"]
     target = runs.accuracy(c["defense"], c["attack"], beta)
     others = {a: runs.accuracy(c["defense"], a, beta) for a in c["others"]}
     closest = min(others, key=others.get)
@@ -147,7 +179,7 @@ def test_strongest_attack(claim, runs) -> None:
 
 
 def test_damage_falls_with_momentum(claim, runs) -> None:
-    c = CLAIMS["damage-falls-with-beta"]
+    c = _claim(claim, "damage-falls-with-beta")
     low, high = c["betas"]
     damage = {b: runs.accuracy(c["defense"], "none", b)
               - runs.accuracy(c["defense"], c["attack"], b) for b in (low, high)}
@@ -157,7 +189,7 @@ def test_damage_falls_with_momentum(claim, runs) -> None:
 
 
 def test_flips_are_weak(claim, runs) -> None:
-    c, defense, beta = CLAIMS["weak-flips"], claim["defense"], claim["beta"]
+    c, defense, beta = _claim(claim, "weak-flips"), claim["defense"], claim["beta"]
     clean = runs.accuracy(defense, "none", beta)
     for attack, max_drop in c["max_drop"].items():
         drop = clean - runs.accuracy(defense, attack, beta)
@@ -165,7 +197,7 @@ def test_flips_are_weak(claim, runs) -> None:
 
 
 def test_small_radius_fails_without_attack(claim, runs) -> None:
-    c = CLAIMS["small-radius-fails"]
+    c = _claim(claim, "small-radius-fails")
     small = runs.accuracy(c["defense"], "none", c["beta"])
     other = runs.accuracy(c["reference"], "none", c["beta"])
     assert small < other - c["margin"], (
@@ -174,7 +206,7 @@ def test_small_radius_fails_without_attack(claim, runs) -> None:
 
 
 def test_alternating_sign_hurts_less(claim, runs) -> None:
-    c = CLAIMS["alternating-alie"]
+    c = _claim(claim, "alternating-alie")
     plain = runs.accuracy(c["defense"], "alie", c["beta"])
     alternating = runs.accuracy(c["defense"], "alie-alt", c["beta"])
     assert alternating > plain + c["margin"], (
@@ -182,13 +214,13 @@ def test_alternating_sign_hurts_less(claim, runs) -> None:
 
 
 def test_consecutive_perturbations_align(claim, runs) -> None:
-    c = CLAIMS["alie-consistency"]
+    c = _claim(claim, "alie-consistency")
     cosine = runs.diagnostic(c["defense"], "alie", c["beta"], "alie_consecutive_cosine")
     assert cosine >= c["minimum"], f"mean consecutive cosine {cosine:.3f} < {c['minimum']}"
 
 
 def test_relocated_messages_look_aligned(claim, runs) -> None:
-    c, defense, beta = CLAIMS["rop-looks-aligned"], claim["defense"], claim["beta"]
+    c, defense, beta = _claim(claim, "rop-looks-aligned"), claim["defense"], claim["beta"]
     byzantine = runs.diagnostic(defense, "rop", beta, "rop_reference_cosine")
     honest = runs.diagnostic(defense, "rop", beta, "honest_reference_cosine")
     assert byzantine > honest + c["margin"], (

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import pytest
 
-from bench.grids import case_grids
+from bench.grids import case_grids, orderings_files
+from bench.orderings import load_orderings
 from pytest_byzbench.cases import case_params, run_case
 
 CASE_GRIDS = case_grids()
+COMPARED = [grid for path in orderings_files() for grid in load_orderings(path).grids]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "case" in metafunc.fixturenames:
-        metafunc.parametrize("case", case_params(CASE_GRIDS))
+        metafunc.parametrize("case", case_params(CASE_GRIDS, shared=COMPARED))
 
 
 def test_robustness(case, device, seed_override, record_property, pytestconfig) -> None:

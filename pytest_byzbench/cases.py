@@ -9,7 +9,7 @@ verdicts of that process.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ import pytest
 from bench.cases import CaseRunner, Verdict
 from bench.data.base import DatasetUnavailable
 from bench.fl.build import load_dataset
-from bench.grid import Case, GridError, load_grids
+from bench.grid import Case, GridError, load_grid, load_grids
 from bench.registry import datasets
 from bench.run import Progress
 from pytest_byzbench.records import RECORD_PROPERTY
@@ -25,18 +25,32 @@ from pytest_byzbench.records import RECORD_PROPERTY
 RUNNER = pytest.StashKey[CaseRunner]()
 
 
-def case_params(paths: list[Path]) -> list:
+def shared_runs_group(case: Case) -> str:
+    """The ``xdist_group`` of ``case``: its setting without defense and attack
+    (``fedsgd-mnist-cnn-dirichlet_alpha1-n25f5-b0.9``).  Orderings compare the cells of one
+    such group, so under ``pytest -n`` its cases and claims go to one worker and each
+    simulation runs once in that worker's case runner."""
+    s = case.scenario
+    return "-".join([s.protocol, s.dataset.label, s.model.label, *s.settings.head(),
+                     *s.settings.tail()])
+
+
+def case_params(paths: list[Path], shared: Collection[Path] = ()) -> list:
     """``pytest.param`` per case of the grids at ``paths``: id from the scenario, marked with
-    its tier and the components it uses."""
+    its tier and the components it uses.  Cases of the grids in ``shared`` (those orderings
+    compare) are also marked with their :func:`shared_runs_group`."""
     params = []
     try:
         cases, problem = load_grids(paths), None
+        grouped = {c.id for path in shared for c in load_grid(path)}
     except GridError as err:
         cases, problem = [], str(err)
     if problem:  # one line naming the file and field, not a collection traceback
         pytest.fail(problem, pytrace=False)
     for case in cases:
         marks = [getattr(pytest.mark, case.tier), pytest.mark.uses(*case.components)]
+        if case.id in grouped:
+            marks.append(pytest.mark.xdist_group(shared_runs_group(case)))
         if case.xfail is not None:
             marks.append(pytest.mark.xfail(reason=case.xfail, strict=True))
         params.append(pytest.param(case, id=case.id, marks=marks))

@@ -44,7 +44,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write which component names select each collected test (id test)")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    if getattr(config.option, "dist", "no") == "load":
+        # `-n N` alone distributes test by test; `loadgroup` does the same for unmarked tests
+        # and keeps each xdist_group (the cases and orderings of one setting, which share
+        # their simulations) on one worker, so no simulation runs twice.
+        config.option.dist = "loadgroup"
     if hasattr(config, "workerinput"):
         # One intra-op thread per xdist worker: workers already fill the cores, and torch's
         # thread pools spinning against each other made small rounds ~8x slower when measured.

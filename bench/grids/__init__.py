@@ -7,13 +7,19 @@ from pathlib import Path
 GRIDS = Path(__file__).resolve().parent
 
 
-NOT_CASE_GRIDS = ("gate.yaml", "orderings.yaml")
+
+
+def orderings_files() -> list[Path]:
+    """The shipped orderings files (``orderings*.yaml``): claims compared across a block of
+    standard-tier runs, one file per block."""
+    return sorted(GRIDS.glob("orderings*.yaml"))
 
 
 def case_grids() -> list[Path]:
-    """Every shipped grid whose cells are test cases (all but the gate's and the orderings'),
-    in name order: a track adds a grid by adding a file here."""
-    return sorted(p for p in GRIDS.glob("*.yaml") if p.name not in NOT_CASE_GRIDS)
+    """Every shipped grid whose cells are test cases (all but the gate's and the orderings
+    files), in name order: a track adds a grid by adding a file here."""
+    others = {GRIDS / "gate.yaml", *orderings_files()}
+    return sorted(p for p in GRIDS.glob("*.yaml") if p not in others)
 
 
 def grid_path(name: str) -> Path:
