@@ -41,14 +41,15 @@ def group_id(trigger: str, eps: float, optimize: bool) -> str:
     return f"{trigger}trigger-{budget}" + ("-optp" if optimize else "")
 
 
-# Claims that fail at the CPU budget, with the medians measured over seeds 0-2 (2-core CPU).
+# Claims that fail at the CPU budget, with the medians measured over seeds 0-9 (one CPU core,
+# 2026-12-02). Margins of the passing ones, for scale (paired per-seed sd in brackets): phase
+# clean 0.32 (0.50), phase 8/255 0.21 (0.61), momentum 0.03-1.34 (0.64-1.76), budget 0.95 (0.83):
+# momentum at eps 0.1 without P passes by 0.03 points, within seed noise.
 MEASURED: dict[str, str] = {
-    "phase-poisonedtrigger-eps0.1": "measured Δ with the phase -0.37 vs trigger alone -0.95 "
-                                    "points (seeds 0-2)",
-    "momentum-poisonedtrigger-eps16of255": "measured Δ with momentum 0.9 +0.26 vs without "
-                                           "-0.16 points (seeds 0-2)",
-    "momentum-poisonedtrigger-eps0.1": "measured Δ with momentum 0.9 +0.11 vs without -0.37 "
-                                       "points (seeds 0-2)",
+    "phase-poisonedtrigger-eps16of255": "measured Δ with the phase -0.18 vs trigger alone -0.24 "
+                                        "points (medians, seeds 0-9; 2 of 10 seeds order)",
+    "phase-poisonedtrigger-eps0.1": "measured Δ with the phase -0.42 vs trigger alone -0.74 "
+                                    "points (medians, seeds 0-9; 3 of 10 seeds order)",
 }
 
 

@@ -1,4 +1,5 @@
-"""Residual networks for 32x32 images: ``resnet20`` (He et al. 2016, CIFAR) and ``resnet9``.
+"""Residual networks for 32x32 images: ``resnet20`` (He et al. 2016, CIFAR), ``resnet9`` and
+``resnet18``.
 
 Both are stacks of *basic blocks* ``relu(norm(conv3x3(relu(norm(conv3x3(x))))) + shortcut(x))``
 after a 3x3 stem ``relu(norm(conv3x3(x)))``, followed by global average pooling and one linear
@@ -17,6 +18,11 @@ This is the standard network of He et al. (2016) §4.2, not the 14-layer [2,2,2]
 ``resnet9``: seed 003's code's "resnet9" for CIFAR-100, a ResNet-18 layout with one block per
 stage: [1, 1, 1, 1] blocks, widths 64/128/256/512, option B shortcuts; 4,949,412 parameters for
 100 classes (4,903,242 for 10).  It is not the DAWNBench/Myrtle ResNet-9 (about 6.6 M).
+
+``resnet18``: He et al.'s ImageNet ResNet-18 in its CIFAR form (3x3 stem, no max-pool):
+[2, 2, 2, 2] blocks, widths 64/128/256/512, option B shortcuts; 11,173,962 parameters for 10
+classes.  Its default is GroupNorm with 32 groups, seed 000 Table 1's "ResNet-18 with every BN
+replaced by GN" (the group count is the authors' public code's default; the appendix gives none).
 
 ``norm``: ``"batch"`` (BatchNorm, as the paper) or ``"group"`` (GroupNorm with ``groups``
 groups, default 2 as in Hsieh et al. 2020, "The Non-IID Data Quagmire"; every width must be
@@ -115,9 +121,12 @@ class ResNet(nn.Module):
             if isinstance(module, nn.Conv2d):
                 nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
 
+    def features(self, x: Tensor) -> Tensor:
+        """Penultimate features: the globally average-pooled output of the last stage."""
+        return torch.flatten(F.adaptive_avg_pool2d(self.stages(self.stem(x)), 1), 1)
+
     def forward(self, x: Tensor) -> Tensor:
-        out = self.stages(self.stem(x))
-        return self.head(torch.flatten(F.adaptive_avg_pool2d(out, 1), 1))
+        return self.head(self.features(x))
 
 
 def _channels(name: str, input_shape: tuple[int, ...]) -> int:
@@ -140,3 +149,11 @@ def resnet9(input_shape: tuple[int, ...], num_classes: int, norm: str = "batch",
     """Seed 003's ResNet-9: one block per stage, widths 64-512 (4,949,412 params, 100 classes)."""
     channels = _channels("resnet9", input_shape)
     return ResNet(channels, num_classes, (1, 1, 1, 1), (64, 128, 256, 512), norm, groups, "b")
+
+
+@models.register("resnet18", tags={"normalisation"})
+def resnet18(input_shape: tuple[int, ...], num_classes: int, norm: str = "group",
+             groups: int = 32) -> nn.Module:
+    """ResNet-18 for 32x32 images, GroupNorm(32) by default (seed 000; 11,173,962 params)."""
+    channels = _channels("resnet18", input_shape)
+    return ResNet(channels, num_classes, (2, 2, 2, 2), (64, 128, 256, 512), norm, groups, "b")

@@ -8,7 +8,10 @@ track's ``digits`` and ``mnist`` are standardised.  These two load the same imag
 * ``rawdigits``: scikit-learn's 8x8 digits, ``x / 16`` (64 features), the same seeded split as
   ``digits`` (so the same images are train and test);
 * ``rawmnist``: ``mnist`` mapped back by ``x · 0.3081 + 0.1307`` (clamped to [0, 1] against
-  float rounding), images ``[N, 1, 28, 28]``; it is unavailable exactly when ``mnist`` is.
+  float rounding), images ``[N, 1, 28, 28]``; it is unavailable exactly when ``mnist`` is;
+* ``rawcifar10``: ``cifar10`` (the binary release or the JPEG ``ImageFolder`` copy) mapped back
+  per channel by ``x · std_c + mean_c``, images ``[N, 3, 32, 32]`` (seed 000 Table 1).  The
+  stream feeds batches as they are: the crop-and-flip augmentation of ``cifar10`` is not applied.
 
 Both carry the tag ``pixels`` that the ``online`` protocol requires of its dataset.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import torch
 
 from bench.data.base import TensorData
+from bench.data.vision import CIFAR10_STATS
 from bench.registry import datasets
 
 MNIST_STATS = (0.1307, 0.3081)
@@ -50,4 +54,18 @@ def rawmnist() -> TensorData:
         return (x * std + mean).clamp(0.0, 1.0)
 
     return TensorData("rawmnist", pixels(standard.x_train), standard.y_train,
+                      pixels(standard.x_test), standard.y_test, 10)
+
+
+@datasets.register("rawcifar10", tags={"image", "download", "pixels"})
+def rawcifar10() -> TensorData:
+    """CIFAR-10 as pixels in [0, 1]: the ``cifar10`` dataset with its standardisation undone."""
+    standard = datasets.make("cifar10")
+    mean = torch.tensor(CIFAR10_STATS[0]).view(1, -1, 1, 1)
+    std = torch.tensor(CIFAR10_STATS[1]).view(1, -1, 1, 1)
+
+    def pixels(x: torch.Tensor) -> torch.Tensor:
+        return (x * std + mean).clamp(0.0, 1.0)
+
+    return TensorData("rawcifar10", pixels(standard.x_train), standard.y_train,
                       pixels(standard.x_test), standard.y_test, 10)

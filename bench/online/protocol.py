@@ -57,11 +57,18 @@ ONLINE_METRICS = (
 )
 
 
+def has_features(model: nn.Module) -> bool:
+    """Whether :func:`penultimate` can read ``model``: a sequential model, or one with a
+    ``features`` method (the residual networks)."""
+    return isinstance(model, nn.Sequential) or callable(getattr(model, "features", None))
+
+
 def penultimate(model: nn.Module, x: Tensor, chunk: int = 2000) -> Tensor:
-    """Features before the last layer of an ``nn.Sequential`` model, ``Tensor[N, D]``."""
+    """Features before the last layer, ``Tensor[N, D]``: ``model.features`` where the model has
+    one, else every layer but the last of an ``nn.Sequential``."""
+    body = model.features if callable(getattr(model, "features", None)) else model[:-1]
     with torch.no_grad():
-        return torch.cat([model[:-1](x[i:i + chunk]).flatten(1)
-                          for i in range(0, x.shape[0], chunk)])
+        return torch.cat([body(x[i:i + chunk]).flatten(1) for i in range(0, x.shape[0], chunk)])
 
 
 def predictions(model: nn.Module, x: Tensor, chunk: int = 2000) -> Tensor:
@@ -83,6 +90,7 @@ def stream_config(settings: OnlineSettings, poisoning: Poisoning) -> StreamConfi
     return StreamConfig(
         batch_size=settings.batch_size, burnin_batches=settings.burnin_batches,
         accumulative_batches=settings.accumulative_batches, lr=settings.lr,
+        burnin_lr=settings.burnin_lr,
         weight_momentum=settings.weight_momentum, accumulate=poisoning.phase,
         optimize_trigger=settings.optimize_trigger, gamma=poisoning.gamma,
         attacked=settings.attacked, offset_scale=settings.offset_scale,
@@ -123,6 +131,7 @@ def burn_in_key(scenario: Scenario) -> str:
 
     sc: OnlineSettings = scenario.settings  # type: ignore[assignment]
     stream = {"batch_size": sc.batch_size, "burnin_batches": sc.burnin_batches, "lr": sc.lr,
+              "burnin_lr": sc.burnin_lr,
               "max_train": sc.max_train}
     return json.dumps({"dataset": scenario.dataset.to_dict(), "model": scenario.model.to_dict(),
                        "settings": stream}, sort_keys=True)
@@ -142,7 +151,7 @@ class OnlineProtocol(Protocol):
                         baseline="none")
 
     def validate(self, scenario: Scenario) -> None:
-        """Pixel data, a sequential model (its penultimate features feed the detector), and
+        """Pixel data, a model with penultimate features (they feed the detector), and
         every component built with its parameters."""
         sc: OnlineSettings = scenario.settings  # type: ignore[assignment]
         if "pixels" not in datasets.tags(scenario.dataset.name):
@@ -159,9 +168,10 @@ class OnlineProtocol(Protocol):
         if "offline" in datasets.tags(scenario.dataset.name):
             data = load_dataset(scenario.dataset)
             model = build_model(scenario.model, data)
-            if not isinstance(model, nn.Sequential):
-                raise ValueError(f"model {scenario.model.label} is not a sequential model; "
-                                 "the detectors need its penultimate features")
+            if not has_features(model):
+                raise ValueError(f"model {scenario.model.label} is neither sequential nor has "
+                                 "a features method; the detectors need its penultimate "
+                                 "features")
             pool = min(data.y_train.shape[0], sc.max_train or data.y_train.shape[0])
             if pool < 2 * sc.batch_size or data.y_test.shape[0] <= sc.batch_size:
                 raise ValueError(f"{scenario.dataset.label}: {pool} training / "

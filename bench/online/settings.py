@@ -29,9 +29,10 @@ def format_budget(eps: float) -> str:
 
 @dataclass(frozen=True)
 class OnlineSettings(Settings):
-    """One stream of ``batch_size`` batches: ``burnin_batches`` clean SGD steps at ``lr`` (SGD
-    momentum 0.9), then (attack ``accumulative``) ``accumulative_batches`` poisoned steps with
-    SGD momentum ``weight_momentum`` (0: the trick off), then one trigger batch, ``clean`` or
+    """One stream of ``batch_size`` batches: ``burnin_batches`` clean SGD steps at ``burnin_lr``
+    (default ``lr``; SGD momentum 0.9), then (attack ``accumulative``) ``accumulative_batches``
+    poisoned steps with SGD momentum ``weight_momentum`` (0: the trick off), then one trigger
+    batch, ``clean`` or
     ``poisoned`` (``trigger``).  Poisons are crafted by ``perturbation`` (a registered one; its
     ``eps`` and ``norm`` are the fields here, ℓ∞ 8/255 by default); ``optimize_trigger``
     re-crafts the poisoned trigger after every accumulative step (Table 1's "optimizing P").
@@ -39,6 +40,7 @@ class OnlineSettings(Settings):
     Federated variant (``threat`` set, a registered threat model): each batch is split among
     ``clients`` N clients (default: every sample a client, N = ``batch_size``) and the
     ``attacked`` M of them send the recovered offset for ``G_poi = offset_scale · ∇_θ A(θ)``.
+    The online phase and the trigger step run at ``lr``.
     ``max_train`` caps the training pool (a deterministic subset by the split seed).
     """
 
@@ -48,6 +50,7 @@ class OnlineSettings(Settings):
     burnin_batches: int = 200
     accumulative_batches: int = 20
     lr: float = 0.1
+    burnin_lr: float | None = None
     eps: float = 8 / 255
     norm: str = "linf"
     perturbation: Component = Component("pgd")
@@ -65,6 +68,8 @@ class OnlineSettings(Settings):
         check_int(self.burnin_batches, "burnin_batches", 0)
         check_int(self.accumulative_batches, "accumulative_batches", 1)
         check_number(self.lr, "lr", 0, low_open=True)
+        if self.burnin_lr is not None:
+            check_number(self.burnin_lr, "burnin_lr", 0, low_open=True)
         check_number(self.eps, "eps", 0)
         check_choice(self.norm, "norm", NORMS)
         if not isinstance(self.perturbation, Component):

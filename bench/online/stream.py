@@ -2,8 +2,8 @@
 
 A model learns from a stream of batches of ``batch_size``:
 
-1. **burn-in**: ``burnin_batches`` clean SGD steps (momentum 0.9; the stream cycles over the
-   training set), standing in for the authors' pretrained checkpoint;
+1. **burn-in**: ``burnin_batches`` clean SGD steps (momentum 0.9, at ``burnin_lr``; the stream
+   cycles over the training set), standing in for the authors' pretrained checkpoint;
 2. **accumulative phase** (switch ``accumulate``): ``accumulative_batches`` steps on batches
    poisoned by :func:`~bench.online.alignment.craft_accumulative`; the optimizer of the online
    phase uses SGD momentum ``weight_momentum`` (0 = the trick off);
@@ -43,6 +43,7 @@ class StreamConfig:
     burnin_batches: int = 200
     accumulative_batches: int = 20
     lr: float = 0.1
+    burnin_lr: float | None = None
     weight_momentum: float = 0.0
     accumulate: bool = True
     optimize_trigger: bool = False
@@ -57,8 +58,10 @@ class StreamConfig:
                 raise ValueError(f"{field} must be >= 1, got {getattr(self, field)}")
         if self.accumulative_batches < 0:
             raise ValueError(f"accumulative_batches must be >= 0, got {self.accumulative_batches}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
+        for field in ("lr", "burnin_lr"):
+            value = getattr(self, field)
+            if value is not None and not value > 0:
+                raise ValueError(f"{field} must be > 0, got {value}")
         if not 0 <= self.weight_momentum < 1:
             raise ValueError(f"weight_momentum must be in [0, 1), got {self.weight_momentum}")
         if self.clients is not None and (self.clients < 1 or self.batch_size % self.clients):
@@ -159,8 +162,10 @@ class OnlineRun:
         return self.train[0][rows], self.train[1][rows]
 
     def burn_in(self) -> None:
-        """``burnin_batches`` clean SGD steps (momentum 0.9), once per run."""
-        optimizer = torch.optim.SGD(self.model.parameters(), lr=self.config.lr, momentum=0.9)
+        """``burnin_batches`` clean SGD steps (momentum 0.9) at ``burnin_lr`` (default ``lr``),
+        once per run."""
+        lr = self.config.lr if self.config.burnin_lr is None else self.config.burnin_lr
+        optimizer = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=0.9)
         for i in range(self.config.burnin_batches):
             x, y = self.batch(i)
             optimizer.zero_grad()
