@@ -7,14 +7,15 @@ case then fails when its median primary metric leaves ``median ± tolerance`` in
 direction.  Cells are keyed by configuration hash, so a renamed id keeps its reference and a
 changed configuration loses it (the case then says so).
 
-The tolerance rule, in the metric's own unit (points for accuracies)::
+The rule, in the metric's own unit (points for accuracies)::
 
-    tolerance = max(3 * MAD, 1.5 points, |median(grid seeds) - median(all seeds)| + 0.5 points)
+    expected  = median of the grid's own seeds (the seeds a case runs)
+    tolerance = max(3 * MAD, 1.5 points)
 
-MAD is the median absolute deviation of the per-seed values around their median.  The last
-term covers the case's own seeds: a case runs only the grid's seeds (one, in the smoke tier),
-whose median sits anywhere within the seed spread, and every run is deterministic, so without
-it a cell whose grid seed lies far out would fail forever without any regression.
+MAD is the median absolute deviation of all the seeds' values around their median.  The
+reference sits at the grid seeds' own value because every run is deterministic: a case that
+runs one seed (the smoke tier) reproduces that seed's value exactly unless the code changed,
+however far that seed lies from the median of the five.
 """
 
 from __future__ import annotations
