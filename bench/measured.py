@@ -3,7 +3,7 @@
 ``byzbench report references DIR --grid NAME`` reads the records of a many-seed run of a grid
 (``byzbench run NAME --seeds 0,1,2,3,4 --leaderboard DIR``) and writes
 ``bench/grids/references/NAME.yaml``.  A grid names its file with ``measured: NAME``; each
-case then fails when its median primary metric leaves ``median ± tolerance`` in either
+case then fails when its median primary metric leaves ``expected ± tolerance`` in either
 direction.  Cells are keyed by configuration hash, so a renamed id keeps its reference and a
 changed configuration loses it (the case then says so).
 
