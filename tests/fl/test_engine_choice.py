@@ -11,7 +11,7 @@ from bench.registry import models
 
 # On a CPU the loop wins for models with convolutions; vmap wins for the others and on CUDA.
 CPU_CHOICE = {"cnn": "sequential", "resnet20": "sequential", "resnet9": "sequential",
-              "mlp": "vmap", "linear": "vmap"}
+              "resnet18": "sequential", "mlp": "vmap", "linear": "vmap"}
 SHAPES = {"cnn": (1, 28, 28), "mlp": (1, 28, 28), "linear": (1, 28, 28)}
 
 
