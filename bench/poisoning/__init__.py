@@ -8,6 +8,7 @@ from bench.poisoning import (  # noqa: F401
     baselines,
     box2d,
     data,
+    external,
     gradient_canceling,
     matching,
     model_targeted,

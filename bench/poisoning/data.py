@@ -53,8 +53,9 @@ class DataError(ValueError):
     """A data set that cannot be used (one class, wrong shapes, missing files)."""
 
 
-class MnistMissing(DataError, DatasetUnavailable):
-    """The MNIST test files are not on disk (cases needing them skip with this reason)."""
+class MnistMissing(DatasetUnavailable):
+    """The MNIST test files are not on disk (cases needing them skip with this reason; not a
+    ValueError, so the registry passes it on unwrapped)."""
 
 
 @dataclass(frozen=True)
