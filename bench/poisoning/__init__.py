@@ -17,6 +17,7 @@ from bench.poisoning import (  # noqa: F401
     robust_training,
     sanitizers,
     self_influence,
+    subpopulation,
     targets,
     victims,
 )

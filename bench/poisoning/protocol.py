@@ -138,12 +138,16 @@ class RetrainProtocol(Protocol):
     slots = {"dataset": datasets, "model": victims, "attack": poisoners, "defense": sanitizers}
     metrics = RETRAIN_METRICS
     grouping = Grouping(rows=("attack", "defense"), columns=("epsilon", "epsilon_over_tau"),
-                        groups=("dataset", "model", "target", "c_r"), baseline=None)
+                        groups=("dataset", "model", "target", "c_r"), baseline=None,
+                        secondary=("poisoned_accuracy", "poisons", "lower_bound"))
 
     def validate(self, scenario: Scenario) -> None:
         """Components build with their parameters; the victim fits the data set's task."""
         sc: RetrainSettings = scenario.settings  # type: ignore[assignment]
         targets.validate(sc.target.name, sc.target.params)
+        target = targets.make(sc.target.name, **sc.target.params)
+        if hasattr(target, "check_dataset"):  # a target tied to its data set (subpop)
+            target.check_dataset(scenario.dataset)
         poisoners.make(scenario.attack.name, **scenario.attack.params)
         sanitizers.make(scenario.defense.aggregator.name, **scenario.defense.aggregator.params)
         try:
