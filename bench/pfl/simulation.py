@@ -4,7 +4,8 @@ The honest users' data and the attacker's target come from the split seed; the a
 randomness (random queries, noise) from the training seed.  The strategic user, if any, is one
 extra user: a data poisoner joins with its fabricated D_s (weight alpha), a model attacker with
 its pinned theta^natural, a gradient attacker with its reports (:func:`bench.pfl.server.simulate`).
-The server starts at rho^0 = 0 and runs in ``CHUNKS`` pieces so progress can be reported.
+The server starts at rho^0 = the loss's initial draw (0 for the convex losses, from the
+training seed for the MLP) and runs in ``CHUNKS`` pieces so progress can be reported.
 """
 
 from __future__ import annotations
@@ -58,12 +59,14 @@ def build_problem(scenario: Scenario, data: UserData) -> LocalProblem:
     return LocalProblem(build_loss(scenario, data), regularizer, sc.nu)
 
 
-def fit_mapped_target(loss: LocalLoss, data: UserData, sc: PflSettings) -> Tensor:
-    """theta^dagger: ``target_fit`` gradient steps of size ``target_lr`` from 0 on the mean
-    cross-entropy of the attacker's pool relabelled a -> (a + 1) mod K (seed 004 §5.1)."""
+def fit_mapped_target(loss: LocalLoss, data: UserData, sc: PflSettings, start: Tensor
+                      ) -> Tensor:
+    """theta^dagger: ``target_fit`` gradient steps of size ``target_lr`` from ``start`` (the
+    loss's initial draw) on the mean cross-entropy of the attacker's pool relabelled
+    a -> (a + 1) mod K (seed 004 §5.1)."""
     queries, labels = data.own
     mapped = labels.roll(1, dims=-1)
-    theta = torch.zeros(1, loss.dim(data.features), dtype=queries.dtype)
+    theta = start.unsqueeze(0)
     for _ in range(sc.target_fit):
         with torch.enable_grad():
             point = theta.requires_grad_(True)
@@ -74,10 +77,10 @@ def fit_mapped_target(loss: LocalLoss, data: UserData, sc: PflSettings) -> Tenso
 
 
 def make_target(loss: LocalLoss, data: UserData, sc: PflSettings, split: int) -> Tensor:
-    if sc.target == "mapped":
-        return fit_mapped_target(loss, data, sc)
     generator = torch.Generator().manual_seed(split + TARGET_STREAM)
     dtype = data.own[0].dtype
+    if sc.target == "mapped":
+        return fit_mapped_target(loss, data, sc, loss.initial(data.features, generator, dtype))
     return sc.target_scale * torch.randn(loss.dim(data.features), generator=generator,
                                          dtype=dtype)
 
@@ -91,7 +94,9 @@ def setup(scenario: Scenario, seeds: Seeds, device: torch.device) -> Setup:
     honest = Federation.stack([(q.to(device), a.to(device)) for q, a in data.users], sc.form)
     server = ServerConfig(step=sc.step, rounds=sc.rounds, local_mode=sc.local,
                           local_lr=sc.local_lr)
-    return Setup(sc, data, problem, honest, target, torch.zeros_like(target), server, device)
+    init = problem.loss.initial(data.features, torch.Generator().manual_seed(seeds.train),
+                                target.dtype).to(device)
+    return Setup(sc, data, problem, honest, target, init, server, device)
 
 
 @dataclass
