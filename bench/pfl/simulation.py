@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
+from bench.aggregators.base import Aggregator
 from bench.pfl.attacks.base import AttackContext, DataPoisoner, GradientAttack, ModelAttack
 from bench.pfl.data import UserData
 from bench.pfl.federation import Federation
@@ -25,7 +26,7 @@ from bench.pfl.losses import LocalLoss
 from bench.pfl.metrics import accuracy, mapped_labels, poison_ratio
 from bench.pfl.server import ServerConfig, Trajectory, simulate
 from bench.pfl.settings import PflSettings
-from bench.registry import pfl_attacks, pfl_datasets, pfl_models, regularizers
+from bench.registry import aggregators, pfl_attacks, pfl_datasets, pfl_models, regularizers
 from bench.run import Outcome, Progress, Seeds
 from bench.scenario import Scenario
 
@@ -57,6 +58,13 @@ def build_problem(scenario: Scenario, data: UserData) -> LocalProblem:
     regularizer = regularizers.make(scenario.defense.aggregator.name, lam=sc.lam,
                                     **scenario.defense.aggregator.params)
     return LocalProblem(build_loss(scenario, data), regularizer, sc.nu)
+
+
+def build_aggregator(sc: PflSettings) -> Aggregator | None:
+    """The rule replacing the server's sum (beyond seed 004), told f = 1 strategic user."""
+    if sc.aggregator is None:
+        return None
+    return aggregators.make_with_optional(sc.aggregator.name, {"f": 1}, **sc.aggregator.params)
 
 
 def fit_mapped_target(loss: LocalLoss, data: UserData, sc: PflSettings, start: Tensor
@@ -93,7 +101,7 @@ def setup(scenario: Scenario, seeds: Seeds, device: torch.device) -> Setup:
     target = make_target(problem.loss, data, sc, seeds.split).to(device)
     honest = Federation.stack([(q.to(device), a.to(device)) for q, a in data.users], sc.form)
     server = ServerConfig(step=sc.step, rounds=sc.rounds, local_mode=sc.local,
-                          local_lr=sc.local_lr)
+                          local_lr=sc.local_lr, aggregator=build_aggregator(sc))
     init = problem.loss.initial(data.features, torch.Generator().manual_seed(seeds.train),
                                 target.dtype).to(device)
     return Setup(sc, data, problem, honest, target, init, server, device)
