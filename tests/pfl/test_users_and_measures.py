@@ -79,7 +79,7 @@ def test_measures_by_hand() -> None:
     assert poison_ratio(2000, 7000) == pytest.approx(2 / 9)
 
 
-def test_active_layout_gives_the_first_user_more_digits(digits_folder) -> None:
+def test_active_layout_gives_the_first_user_more_images(digits_folder) -> None:
     split = mnist_users(digits_folder, users=4, per_user=10, test=60, active=100)
     assert [len(q) for q, _ in split.users] == [100, 10, 10, 10]
     assert len(split.own[0]) == 300 - 60 - 130
