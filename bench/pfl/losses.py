@@ -7,7 +7,7 @@ user's gradient is its row of the gradient of the summed loss, since users' term
 * :class:`LogisticRegression`: A in {-1, +1}, l = -ln sigma(A theta^T Q) (Eq. 134's loss).
 * :class:`SoftmaxClassifier`: the (p + 1) x K linear classifier with bias; soft labels
   p_a, l = -sum_a p_a ln sigma_a(theta, Q) (Eq. 180; hard labels are one-hot).
-* :class:`MultilayerPerceptron` (``perceptron``): p -> h -> K with ReLU and biases (the
+* :class:`MultilayerPerceptron` (``relunet``): p -> h -> K with ReLU and biases (the
   784-784-10 net of Appendix C, 623,290 parameters), same cross-entropy.  rho = 0 is a saddle of
   a ReLU net (no gradient reaches W1 or W2), so it starts from :meth:`LocalLoss.initial`, the
   usual uniform draw U(-1/sqrt(fan_in), 1/sqrt(fan_in)) per layer.
@@ -108,7 +108,7 @@ class SoftmaxClassifier(LocalLoss):
         return -(labels * torch.log_softmax(self.logits(theta, queries), dim=-1)).sum(dim=-1)
 
 
-@pfl_models.register("perceptron")
+@pfl_models.register("relunet")
 class MultilayerPerceptron(LocalLoss):
     """p -> hidden -> K with ReLU; theta = [W1 (h x p), b1, W2 (K x h), b2] flattened."""
 
@@ -121,7 +121,7 @@ class MultilayerPerceptron(LocalLoss):
 
     def dim(self, features: int) -> int:
         if features != self.features:
-            raise ValueError(f"features: perceptron built for {self.features}, data has "
+            raise ValueError(f"features: relunet built for {self.features}, data has "
                              f"{features}")
         return self.hidden * (features + 1) + self.classes * (self.hidden + 1)
 

@@ -38,7 +38,7 @@ def tiny_images(seed: int = 0) -> TensorData:
     return TensorData("tiny", x, y, x[:6], y[:6], 10)
 
 
-def test_backbone_trains_freezes_and_embeds_deterministically() -> None:
+def test_cifarfeatures_backbone_trains_freezes_and_embeds_deterministically() -> None:
     data = tiny_images()
     runs = []
     for _ in range(2):
@@ -55,7 +55,7 @@ def test_backbone_trains_freezes_and_embeds_deterministically() -> None:
     torch.testing.assert_close(runs[0], runs[1], rtol=0, atol=0)
 
 
-def test_users_split_the_training_embeddings_disjointly_and_standardised() -> None:
+def test_cifarfeatures_users_split_the_embeddings_disjointly_and_standardised() -> None:
     queries = torch.arange(60, dtype=torch.float64).reshape(30, 2) * torch.tensor([1.0, 3.0])
     labels = torch.arange(30) % 10
     test = (queries[:4], labels[:4])
@@ -75,7 +75,7 @@ def test_users_split_the_training_embeddings_disjointly_and_standardised() -> No
         embedding_users((queries, labels), test, count=3, per_user=10, seed=1)
 
 
-def test_dataset_names_missing_files_and_bad_fields(tmp_path, monkeypatch) -> None:
+def test_cifarfeatures_names_missing_files_and_bad_fields(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("BYZBENCH_DATA", str(tmp_path))
     with pytest.raises(DatasetUnavailable, match="cifar-10-batches-py"):
         FrozenBackboneFeatures()

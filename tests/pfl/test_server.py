@@ -92,7 +92,7 @@ def aggregator_scenario(aggregator) -> Scenario:
 
 
 @pytest.mark.uses("cm", "l2sq")
-def test_aggregator_setting_replaces_the_sum_by_the_rules_output() -> None:
+def test_aggregator_setting_cm_replaces_the_l2sq_sum_by_the_rules_output() -> None:
     # Beyond seed 004: rho^1 = rho^0 - eta * k * cm(reports), k = 4 kept honest reports.
     case = aggregator_scenario("cm")
     assert case.label.endswith("-aggcm") and "cm" in case.components

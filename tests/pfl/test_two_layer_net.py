@@ -1,4 +1,4 @@
-"""The 784-784-10 ReLU net of seed 004 Appendix C (``perceptron``) on the client axis.
+"""The 784-784-10 ReLU net of seed 004 Appendix C (``relunet``) on the client axis.
 
 Small float64 nets: the batched engine (one ``bmm`` over the users' own weights) must agree with
 the sequential loop user by user, for one local step and for whole server runs; the flat layout
@@ -16,7 +16,7 @@ from bench.pfl.losses import MultilayerPerceptron
 from bench.pfl.server import ServerConfig, simulate
 from bench.registry import pfl_models, regularizers
 
-pytestmark = pytest.mark.uses("perceptron")
+pytestmark = pytest.mark.uses("relunet")
 FEATURES, HIDDEN, CLASSES = 6, 5, 3
 
 
@@ -29,13 +29,13 @@ def ragged_users(generator: torch.Generator, sizes: list[int], form: str) -> Fed
     return Federation.stack(users, form)
 
 
-def test_registered_net_has_the_seed_size_and_builds_from_the_registry() -> None:
-    net = pfl_models.make("perceptron", classes=10)
+def test_registered_relunet_has_the_seed_size() -> None:
+    net = pfl_models.make("relunet", classes=10)
     assert isinstance(net, MultilayerPerceptron)
     assert net.dim(784) == 623_290  # (784 + 1) x 784 + (784 + 1) x 10, seed 004 Appendix C
 
 
-def test_flat_layout_matches_torch_layers() -> None:
+def test_relunet_flat_layout_matches_torch_layers() -> None:
     generator = torch.Generator().manual_seed(0)
     net = MultilayerPerceptron(FEATURES, HIDDEN, CLASSES)
     theta = net.initial(FEATURES, generator, torch.float64)
@@ -54,7 +54,7 @@ def test_flat_layout_matches_torch_layers() -> None:
 
 
 @pytest.mark.parametrize("form", ["sum", "mean"], ids=["sumform", "expform"])
-def test_batched_and_sequential_engines_agree_on_ragged_users(form: str) -> None:
+def test_relunet_batched_and_sequential_engines_agree_on_ragged_users(form: str) -> None:
     generator = torch.Generator().manual_seed(1)
     data = ragged_users(generator, [7, 2, 4], form)
     net = MultilayerPerceptron(FEATURES, HIDDEN, CLASSES)
@@ -72,7 +72,7 @@ def test_batched_and_sequential_engines_agree_on_ragged_users(form: str) -> None
                                atol=1e-12)
 
 
-def test_bad_sizes_name_the_field() -> None:
+def test_relunet_bad_sizes_name_the_field() -> None:
     with pytest.raises(ValueError, match="hidden"):
         MultilayerPerceptron(hidden=0)
     with pytest.raises(ValueError, match="classes"):

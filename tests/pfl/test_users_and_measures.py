@@ -56,8 +56,8 @@ def test_missing_files_and_bad_sizes_are_reported(tmp_path, digits_folder) -> No
         mnist_users(digits_folder, users=5, per_user=60, test=0 + 1)
 
 
-@pytest.mark.uses("perceptron", "softmax")
-def test_models_of_the_seed_have_623290_and_7850_parameters() -> None:
+@pytest.mark.uses("relunet", "softmax")
+def test_relunet_and_softmax_of_the_seed_have_623290_and_7850_parameters() -> None:
     assert MultilayerPerceptron().dim(784) == 623_290
     assert SoftmaxClassifier(10).dim(784) == 7_850
 
