@@ -1,4 +1,5 @@
 """Personalized federated learning track (seed 004): regularizers, strategic users, protocol."""
 
-# importing registers the components: regularizers, attacks, user datasets, losses, protocol
-from bench.pfl import attacks, data, losses, protocol, regularizers  # noqa: F401
+# importing registers the components: regularizers, attacks, user datasets (embeddings:
+# CIFAR-10 on a frozen backbone), losses, protocol
+from bench.pfl import attacks, data, embeddings, losses, protocol, regularizers  # noqa: F401

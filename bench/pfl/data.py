@@ -7,7 +7,8 @@ and, for classifiers, a clean evaluation set, all drawn from the split seed.
 * ``synreg``: personalized linear regression (seed 004 Theorem 2), float64;
 * ``synlogit``: personalized logistic regression (seed 004 Theorem 3), float64;
 * ``mnistusers``: real MNIST digits from the official test set (:mod:`bench.pfl.mnist`), float32;
-  ``noisy=0.6`` is the 60 %-random-label stand-in for the seed's noisy Fashion-MNIST.
+  ``noisy=0.6`` is the 60 %-random-label stand-in for the seed's noisy Fashion-MNIST, and
+  ``active`` the one-active-user, idle-others layout of its Appendix C.2.
 """
 
 from __future__ import annotations
@@ -130,26 +131,31 @@ def mnist_folder(folder: str | None) -> Path:
 
 
 @lru_cache(maxsize=8)
-def _mnist(folder: Path, count: int, per_user: int, test: int, seed: int, noisy: float):
-    return mnist_users(folder, count, per_user, test, seed, noisy)
+def _mnist(folder: Path, count: int, per_user: int, test: int, seed: int, noisy: float,
+           active: int):
+    return mnist_users(folder, count, per_user, test, seed, noisy, active=active)
 
 
 @pfl_datasets.register("mnistusers", tags={"image", "offline"})
 class MnistUserDigits(UserDataset):
     """Real MNIST users from the official test set: ``test`` evaluation digits, ``per_user`` per
-    honest user, the rest the attacker's pool; ``noisy`` of the users' labels made random."""
+    honest user, the rest the attacker's pool; ``noisy`` of the users' labels made random;
+    ``active`` > 0: the first user holds that many digits instead (seed 004 App. C.2)."""
 
     task = "multiclass"
 
     def __init__(self, per_user: int = 700, test: int = 2000, noisy: float = 0.0,
-                 folder: str | None = None) -> None:
+                 folder: str | None = None, active: int = 0) -> None:
         _check_positive(per_user=per_user, test=test)
         if not 0.0 <= noisy <= 1.0:
             raise ValueError(f"noisy must be a fraction in [0, 1], got {noisy!r}")
-        self.per_user, self.test, self.noisy = per_user, test, noisy
+        if isinstance(active, bool) or not isinstance(active, int) or active < 0:
+            raise ValueError(f"active must be an integer >= 0, got {active!r}")
+        self.per_user, self.test, self.noisy, self.active = per_user, test, noisy, active
         self.folder = mnist_folder(folder)
 
     def users(self, count: int, seed: int) -> UserData:
-        split = _mnist(self.folder, count, self.per_user, self.test, seed, self.noisy)
+        split = _mnist(self.folder, count, self.per_user, self.test, seed, self.noisy,
+                       self.active)
         return UserData(self.task, split.users, split.own, 28 * 28, 10,
                         split.test_queries, split.test_labels)

@@ -7,8 +7,10 @@ user's gradient is its row of the gradient of the summed loss, since users' term
 * :class:`LogisticRegression`: A in {-1, +1}, l = -ln sigma(A theta^T Q) (Eq. 134's loss).
 * :class:`SoftmaxClassifier`: the (p + 1) x K linear classifier with bias; soft labels
   p_a, l = -sum_a p_a ln sigma_a(theta, Q) (Eq. 180; hard labels are one-hot).
-* :class:`MultilayerPerceptron`: p -> h -> K with ReLU and biases (the 784-784-10 net of
-  Appendix C, 623,290 parameters), same cross-entropy.
+* :class:`MultilayerPerceptron` (``relunet``): p -> h -> K with ReLU and biases (the
+  784-784-10 net of Appendix C, 623,290 parameters), same cross-entropy.  rho = 0 is a saddle of
+  a ReLU net (no gradient reaches W1 or W2), so it starts from :meth:`LocalLoss.initial`, the
+  usual uniform draw U(-1/sqrt(fan_in), 1/sqrt(fan_in)) per layer.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ class LocalLoss:
     def point_losses(self, theta: Tensor, queries: Tensor, labels: Tensor) -> Tensor:
         """l(theta_n, Q_i, A_i) as ``[n, m]``."""
         raise NotImplementedError
+
+    def initial(self, features: int, generator: torch.Generator, dtype: torch.dtype) -> Tensor:
+        """rho^0, ``[d]``: 0 for the convex losses (seed 004 §5 starts there)."""
+        return torch.zeros(self.dim(features), dtype=dtype)
 
     def data_term(self, theta: Tensor, data: Federation) -> Tensor:
         """sum_i w_i l(theta_n, x_i) as ``[n]``."""
@@ -102,18 +108,30 @@ class SoftmaxClassifier(LocalLoss):
         return -(labels * torch.log_softmax(self.logits(theta, queries), dim=-1)).sum(dim=-1)
 
 
+@pfl_models.register("relunet")
 class MultilayerPerceptron(LocalLoss):
     """p -> hidden -> K with ReLU; theta = [W1 (h x p), b1, W2 (K x h), b2] flattened."""
 
     def __init__(self, features: int = 784, hidden: int = 784, classes: int = 10) -> None:
-        if min(features, hidden, classes) < 1 or classes < 2:
-            raise ValueError(f"bad MLP sizes features={features} hidden={hidden} classes={classes}")
+        for name, value, least in (("features", features, 1), ("hidden", hidden, 1),
+                                   ("classes", classes, 2)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
         self.features, self.hidden, self.classes = features, hidden, classes
 
     def dim(self, features: int) -> int:
         if features != self.features:
-            raise ValueError(f"MLP built for {self.features} features, data has {features}")
+            raise ValueError(f"features: relunet built for {self.features}, data has "
+                             f"{features}")
         return self.hidden * (features + 1) + self.classes * (self.hidden + 1)
+
+    def initial(self, features: int, generator: torch.Generator, dtype: torch.dtype) -> Tensor:
+        """Each layer's weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+        p, h, k = features, self.hidden, self.classes
+        bounds = [(h * p, p), (h, p), (k * h, h), (k, h)]
+        parts = [(2.0 * torch.rand(size, generator=generator, dtype=dtype) - 1.0) / fan_in**0.5
+                 for size, fan_in in bounds]
+        return torch.cat(parts)
 
     def logits(self, theta: Tensor, queries: Tensor) -> Tensor:
         n, p, h, k = theta.shape[0], self.features, self.hidden, self.classes

@@ -4,7 +4,8 @@ The honest users' data and the attacker's target come from the split seed; the a
 randomness (random queries, noise) from the training seed.  The strategic user, if any, is one
 extra user: a data poisoner joins with its fabricated D_s (weight alpha), a model attacker with
 its pinned theta^natural, a gradient attacker with its reports (:func:`bench.pfl.server.simulate`).
-The server starts at rho^0 = 0 and runs in ``CHUNKS`` pieces so progress can be reported.
+The server starts at rho^0 = the loss's initial draw (0 for the convex losses, from the
+training seed for the MLP) and runs in ``CHUNKS`` pieces so progress can be reported.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
+from bench.aggregators.base import Aggregator
 from bench.pfl.attacks.base import AttackContext, DataPoisoner, GradientAttack, ModelAttack
 from bench.pfl.data import UserData
 from bench.pfl.federation import Federation
@@ -24,7 +26,7 @@ from bench.pfl.losses import LocalLoss
 from bench.pfl.metrics import accuracy, mapped_labels, poison_ratio
 from bench.pfl.server import ServerConfig, Trajectory, simulate
 from bench.pfl.settings import PflSettings
-from bench.registry import pfl_attacks, pfl_datasets, pfl_models, regularizers
+from bench.registry import aggregators, pfl_attacks, pfl_datasets, pfl_models, regularizers
 from bench.run import Outcome, Progress, Seeds
 from bench.scenario import Scenario
 
@@ -58,12 +60,21 @@ def build_problem(scenario: Scenario, data: UserData) -> LocalProblem:
     return LocalProblem(build_loss(scenario, data), regularizer, sc.nu)
 
 
-def fit_mapped_target(loss: LocalLoss, data: UserData, sc: PflSettings) -> Tensor:
-    """theta^dagger: ``target_fit`` gradient steps of size ``target_lr`` from 0 on the mean
-    cross-entropy of the attacker's pool relabelled a -> (a + 1) mod K (seed 004 §5.1)."""
+def build_aggregator(sc: PflSettings) -> Aggregator | None:
+    """The rule replacing the server's sum (beyond seed 004), told f = 1 strategic user."""
+    if sc.aggregator is None:
+        return None
+    return aggregators.make_with_optional(sc.aggregator.name, {"f": 1}, **sc.aggregator.params)
+
+
+def fit_mapped_target(loss: LocalLoss, data: UserData, sc: PflSettings, start: Tensor
+                      ) -> Tensor:
+    """theta^dagger: ``target_fit`` gradient steps of size ``target_lr`` from ``start`` (the
+    loss's initial draw) on the mean cross-entropy of the attacker's pool relabelled
+    a -> (a + 1) mod K (seed 004 §5.1)."""
     queries, labels = data.own
     mapped = labels.roll(1, dims=-1)
-    theta = torch.zeros(1, loss.dim(data.features), dtype=queries.dtype)
+    theta = start.unsqueeze(0)
     for _ in range(sc.target_fit):
         with torch.enable_grad():
             point = theta.requires_grad_(True)
@@ -74,10 +85,10 @@ def fit_mapped_target(loss: LocalLoss, data: UserData, sc: PflSettings) -> Tenso
 
 
 def make_target(loss: LocalLoss, data: UserData, sc: PflSettings, split: int) -> Tensor:
-    if sc.target == "mapped":
-        return fit_mapped_target(loss, data, sc)
     generator = torch.Generator().manual_seed(split + TARGET_STREAM)
     dtype = data.own[0].dtype
+    if sc.target == "mapped":
+        return fit_mapped_target(loss, data, sc, loss.initial(data.features, generator, dtype))
     return sc.target_scale * torch.randn(loss.dim(data.features), generator=generator,
                                          dtype=dtype)
 
@@ -90,8 +101,10 @@ def setup(scenario: Scenario, seeds: Seeds, device: torch.device) -> Setup:
     target = make_target(problem.loss, data, sc, seeds.split).to(device)
     honest = Federation.stack([(q.to(device), a.to(device)) for q, a in data.users], sc.form)
     server = ServerConfig(step=sc.step, rounds=sc.rounds, local_mode=sc.local,
-                          local_lr=sc.local_lr)
-    return Setup(sc, data, problem, honest, target, torch.zeros_like(target), server, device)
+                          local_lr=sc.local_lr, aggregator=build_aggregator(sc))
+    init = problem.loss.initial(data.features, torch.Generator().manual_seed(seeds.train),
+                                target.dtype).to(device)
+    return Setup(sc, data, problem, honest, target, init, server, device)
 
 
 @dataclass

@@ -7,7 +7,11 @@ import torch
 
 from bench.pfl.exact import affine_response, global_optimum
 from bench.pfl.server import ServerConfig, simulate
+from bench.pfl.settings import PflSettings
+from bench.pfl.simulation import setup
 from bench.registry import aggregators, pfl_attacks
+from bench.run import Seeds, SettingsError
+from bench.scenario import Component, Defense, Scenario
 from tests.pfl.setups import context, linear_setup
 
 
@@ -79,3 +83,36 @@ def test_server_settings_are_validated_naming_the_field(field: str, value) -> No
     settings = {"step": 0.1, "rounds": 1, "local_mode": "step", "local_lr": 0.1, field: value}
     with pytest.raises(ValueError, match=field):
         ServerConfig(**settings)
+
+
+def aggregator_scenario(aggregator) -> Scenario:
+    settings = PflSettings(users=4, rounds=1, step=0.05, local="exact", aggregator=aggregator)
+    return Scenario("pfl", Component("synreg", {"points": 20, "features": 3}),
+                    Component("linreg"), Defense(Component("l2sq")), Component("none"), settings)
+
+
+@pytest.mark.uses("cm", "l2sq")
+def test_aggregator_setting_cm_replaces_the_l2sq_sum_by_the_rules_output() -> None:
+    # Beyond seed 004: rho^1 = rho^0 - eta * k * cm(reports), k = 4 kept honest reports.
+    case = aggregator_scenario("cm")
+    assert case.label.endswith("-aggcm") and "cm" in case.components
+    run = setup(case, Seeds(0, 0), torch.device("cpu"))
+    assert type(run.server.aggregator) is type(aggregators.make("cm"))
+    theta = run.problem.exact(run.init, run.honest)
+    reports = run.problem.regularizer.gradient(run.init, theta)
+    middle = reports.sort(dim=0).values[1:3].mean(dim=0)  # median of 4: mean of the middle two
+    expected = run.init - 0.05 * 4 * middle
+    got = simulate(run.problem, run.honest, run.server, run.init).rho
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+    plain = run.init - 0.05 * reports.sum(dim=0)
+    assert float((got - plain).norm()) > 1e-3  # the rule's output, not the seed's sum
+    back = Scenario.from_dict(case.to_dict())
+    assert back.settings.aggregator == Component("cm")
+    assert Scenario.from_dict(aggregator_scenario(None).to_dict()).settings.aggregator is None
+
+
+def test_unknown_aggregator_setting_is_refused_naming_the_field() -> None:
+    with pytest.raises(SettingsError, match="aggregator: unknown rule 'nosuchrule'"):
+        PflSettings(aggregator="nosuchrule")
+    with pytest.raises(SettingsError, match="aggregator"):
+        PflSettings.from_dict({"aggregator": {"name": "nosuchrule"}})

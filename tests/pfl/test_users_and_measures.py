@@ -56,8 +56,8 @@ def test_missing_files_and_bad_sizes_are_reported(tmp_path, digits_folder) -> No
         mnist_users(digits_folder, users=5, per_user=60, test=0 + 1)
 
 
-@pytest.mark.uses("mlp")
-def test_mlp_of_the_seed_has_623290_parameters() -> None:
+@pytest.mark.uses("relunet", "softmax")
+def test_relunet_and_softmax_of_the_seed_have_623290_and_7850_parameters() -> None:
     assert MultilayerPerceptron().dim(784) == 623_290
     assert SoftmaxClassifier(10).dim(784) == 7_850
 
@@ -77,3 +77,13 @@ def test_measures_by_hand() -> None:
     assert got == {"target_dist": 5.0, "l2_norm": 5.0, "l2_dist": 4.0, "honest_dist": 1.0,
                    "attack_dist": None}
     assert poison_ratio(2000, 7000) == pytest.approx(2 / 9)
+
+
+def test_active_layout_gives_the_first_user_more_images(digits_folder) -> None:
+    split = mnist_users(digits_folder, users=4, per_user=10, test=60, active=100)
+    assert [len(q) for q, _ in split.users] == [100, 10, 10, 10]
+    assert len(split.own[0]) == 300 - 60 - 130
+    seen = torch.cat([index_of(q) for q, _ in split.users] + [index_of(split.own[0])])
+    assert len(set(seen.tolist())) == 240
+    with pytest.raises(ValueError, match="active"):
+        mnist_users(digits_folder, users=2, active=-1)
