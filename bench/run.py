@@ -224,6 +224,14 @@ class Protocol:
         known = ", ".join(m.name for m in cls.metrics)
         raise KeyError(f"protocol {cls.name} has no metric {name!r}; it reports: {known}")
 
+    def reference_table(self, raw: dict[str, Any], where: str) -> Any:
+        """A grid's ``references`` section as an object whose ``lookup(scenario)`` gives each
+        case its published value: by default a printed results table of attacks x (defense,
+        beta) columns (:class:`bench.references.ReferenceTable`)."""
+        from bench.references import ReferenceTable
+
+        return ReferenceTable(raw, where)
+
     def validate(self, scenario: Scenario) -> None:
         """Preconditions that need the whole scenario (e.g. a rule's bound on ``f``); raise
         ``ValueError`` naming the field."""

@@ -17,12 +17,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from bench.fl.build import build_model, load_dataset
 from bench.online.detectors import FeatureDetector, auroc
+from bench.online.paper_table import TriggerTable
 from bench.online.poisonings import Poisoning
 from bench.online.settings import OnlineSettings
 from bench.online.stream import OnlineRun, StreamConfig, StreamOutcome
@@ -149,6 +151,10 @@ class OnlineProtocol(Protocol):
                         columns=("attack",),
                         groups=("dataset", "model", "threat", "perturbation", "eps"),
                         baseline="none")
+
+    def reference_table(self, raw: dict[str, Any], where: str) -> TriggerTable:
+        """Seed 000 Table 1's rows of before / after / Δ (:mod:`bench.online.paper_table`)."""
+        return TriggerTable(raw, where, set(self.settings.field_names()))
 
     def validate(self, scenario: Scenario) -> None:
         """Pixel data, a model with penultimate features (they feed the detector), and
