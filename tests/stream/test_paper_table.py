@@ -131,7 +131,7 @@ def test_without_a_gpu_the_cases_skip_with_the_reason(cases) -> None:
       'weight_momentum: 0.5, before: "1", after: "2", delta: "1"}'),
      "references row\\(s\\) matching no case: trigger=clean, attack=none, weight_momentum=0.5"),
     (('delta: "+0.59"', 'delta: "+0.59 points"'), r"rows\[0\]\.delta: expected 'mean'"),
-])
+], ids=["exclude-unmatched", "row-unmatched", "printed-value"])
 def test_grid_typos_fail_at_load(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
     text = grid_path("online-paper").read_text()
     assert edit[0] in text
