@@ -14,7 +14,7 @@ from bench.grids import grid_path
 from bench.results import Metrics, RunRecord, Timing
 from pytest_byzbench.cases import skip_unless_runnable
 
-pytestmark = pytest.mark.uses("online", "rawcifar10", "resnet18")
+pytestmark = pytest.mark.uses("online")
 
 EIGHT, SIXTEEN, TENTH = round(8 / 255, 12), round(16 / 255, 12), 0.1  # as keys compare
 # Seed 000 Table 1 as the notes copy it (§II.6): (trigger, eps, accumulative phase, weight
