@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.grid import Case
+from bench.printed_rows import RowReference
 from bench.results import Reference as RecordReference
 from bench.results import RunRecord
 from bench.run import Progress, Seeds, run
@@ -91,7 +92,11 @@ def verdict(case: Case, records: list[RunRecord]) -> Verdict:
         if measured is None or not low <= measured <= high:
             result.problems.append(f"median {name} {show(measured, unit)} is outside "
                                    f"[{show(low, unit)}, {show(high, unit)}]")
-    if case.reference is not None:
+    if isinstance(case.reference, RowReference):
+        result.problems.extend(case.reference.problems(lambda name: median_metric(records, name)))
+        if case.reference.erratum:
+            result.notes.append(case.reference.note)
+    elif case.reference is not None:
         size = median_metric(records, "test_size")
         classes = _classes(case)
         problem = case.reference.verdict(value, classes) if classes else None
@@ -140,6 +145,9 @@ def record_reference(case: Case) -> RecordReference | None:
                                source=f"measured over {case.measured.seeds} seeds "
                                       f"({Path(case.measured_file or '').name})")
     ref = case.reference
+    if isinstance(ref, RowReference):  # Δ in points, with the printed row and any erratum
+        return RecordReference(value=ref.expected_delta, tolerance=ref.delta_tolerance,
+                               source=ref.describe())
     if ref is None or ref.mean is None:
         return None
     return RecordReference(value=ref.mean / 100, tolerance=ref.tolerance / 100,

@@ -18,6 +18,8 @@ A grid file looks like::
         - {defense: mean, attack: alie, floor: 0.3}
         - {defense: mean, attack: nan, floor: 0.0, ceiling: 0.15}   # the attack must bite
         - {attack: rop, bounds: {best_accuracy: [0.5, 1.0]}}        # other metrics' ranges
+    exclude:                # cells not expanded (matched like expect.cells; each must match one)
+      - {defense: mean, attack: rop}
     measured: smoke        # committed per-cell medians and tolerances: references/smoke.yaml
     timing:                 # one aggregation may cost at most this many plain means
       max_cost_over_mean: {default: 300, fldetector: 900}   # (measured in the same run)
@@ -40,13 +42,15 @@ from typing import Any
 import yaml
 
 from bench.measured import Measured, ReferenceFileError, load_references
-from bench.references import Reference, ReferenceTable
+from bench.printed_rows import RowReference
+from bench.references import Reference
 from bench.registry import RegistryError, aggregators
 from bench.run import Protocol, SettingsError, protocol_of
 from bench.scenario import Component, Defense, Scenario
 
 GRID_KEYS = {"tier", "protocol", "seeds", "split_seed", "defaults", "settings", "vary",
-             "defenses", "attacks", "expect", "timing", "description", "references", "measured"}
+             "defenses", "attacks", "expect", "timing", "description", "references", "measured",
+             "exclude"}
 TIERS = ("smoke", "standard", "paper", "gate")
 CORE_MATCH_KEYS = ("defense", "attack", "dataset", "model")
 RULE_KEYS = {"floor", "ceiling", "xfail", "bounds"}
@@ -74,7 +78,7 @@ class Case:
     ceiling: float | None = None
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     max_cost_over_mean: float | None = None
-    reference: Reference | None = None
+    reference: Reference | RowReference | None = None
     xfail: str | None = None
     source: str = ""
     measured: Measured | None = None
@@ -217,6 +221,20 @@ def _rules(protocol: Protocol, expect: dict[str, Any], where: str) -> list[dict[
     return rules
 
 
+def _excluded(protocol: Protocol, raw: Any, where: str) -> list[dict[str, Any]]:
+    """``exclude``: match rules (keys as in ``expect.cells``) of cells left out of the grid."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise GridError(f"{where}: exclude must be a list of match rules, got {raw!r}")
+    match_keys = set(CORE_MATCH_KEYS) | set(protocol.settings.field_names())
+    for i, rule in enumerate(raw):
+        if not isinstance(rule, dict) or not rule or set(rule) - match_keys:
+            raise GridError(f"{where}: exclude[{i}]: expected a mapping of {sorted(match_keys)}"
+                            f", got {rule!r}")
+    return raw
+
+
 def _cost_bounds(timing: Any, where: str) -> dict[str, float]:
     """``timing.max_cost_over_mean``: aggregator name (or ``default``) -> bound."""
     if timing is None:
@@ -303,8 +321,11 @@ def _expand(raw: dict[str, Any], where: str) -> Iterator[Case]:
     floor = _fraction_check(protocol, expect["floor"], f"{where}: expect.floor")
     rules = _rules(protocol, expect, where)
     share = _cost_bounds(raw.get("timing"), where)
+    excluded = _excluded(protocol, raw.get("exclude"), where)
+    hits = [0] * len(excluded)
     try:
-        table = ReferenceTable(raw["references"], where) if "references" in raw else None
+        table = (protocol.reference_table(raw["references"], where) if "references" in raw
+                 else None)
     except (KeyError, TypeError, ValueError) as err:
         raise GridError(f"{where}: references: {err}") from None
     measured_file = None
@@ -340,22 +361,36 @@ def _expand(raw: dict[str, Any], where: str) -> Iterator[Case]:
                 raise GridError(str(err)) from None
             for defense, attack in itertools.product(defenses, attack_specs):
                 scenario = Scenario(protocol.name, dataset, model, defense, attack, settings)
+                matched = [i for i, rule in enumerate(excluded) if _match(rule, scenario)]
+                for i in matched:
+                    hits[i] += 1
+                if matched:
+                    continue
                 validate_components(protocol, scenario, at)
                 try:
                     protocol.validate(scenario)
                 except (RegistryError, ValueError) as err:
                     raise GridError(f"{at}: {scenario.label}: {err}") from None
-                case = _case(protocol, scenario, seeds, split_seed, tier, floor, rules, share,
-                             table, where)
+                try:
+                    case = _case(protocol, scenario, seeds, split_seed, tier, floor, rules,
+                                 share, table, where)
+                except ValueError as err:  # a scenario matching two reference rows
+                    raise GridError(str(err)) from None
                 if measured_file is not None:
                     case = replace(case, measured=measured.get(scenario.config_hash()),
                                    measured_file=measured_file)
                 yield case
+    for rule, count in zip(excluded, hits, strict=True):
+        if not count:
+            raise GridError(f"{where}: exclude rule {rule} matches no cell")
+    unused = getattr(table, "unused", None)  # tables that know their rows name unused ones
+    if unused is not None and unused():
+        raise GridError(f"{where}: references row(s) matching no case: {'; '.join(unused())}")
 
 
 def _case(protocol: Protocol, scenario: Scenario, seeds: tuple[int, ...], split_seed: int,
           tier: str, floor: float, rules: list[dict[str, Any]], share: dict[str, float],
-          table: ReferenceTable | None, where: str) -> Case:
+          table: Any, where: str) -> Case:
     ceiling = xfail = None
     bounds: dict[str, tuple[float, float]] = {}
     for rule in rules:

@@ -65,22 +65,38 @@ class MetricSpec:
 
 
 @dataclass(frozen=True)
+class Table:
+    """One more table per leaderboard group: ``metric`` over its own ``rows`` x ``columns``
+    (names as in :class:`Grouping`), e.g. detectors x attacks for the online track's AUROC."""
+
+    metric: str
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Grouping:
     """How the leaderboard lays out a protocol's records.
 
-    Each name is a scenario field (``dataset``, ``model``, ``defense``, ``attack``) or a
-    settings field.  One table per distinct value of ``groups``; rows by ``rows``, columns by
-    ``columns``; ``baseline`` is the attack label whose column is the no-attack reference of
-    each row (drops are measured against it).  ``secondary`` names further declared metrics
-    each shown as one more ranked table per group, over the records that carry a value for it
-    (FL: the backdoors' attack success rate).
+    Each name is a scenario field (``dataset``, ``model``, ``defense``, ``attack``), a
+    settings field or one of the settings' display fields (:attr:`Settings.derived`).  One
+    table per distinct value of ``groups``; rows by ``rows``, columns by ``columns``;
+    ``baseline`` is the attack label whose column is the no-attack reference of each row (drops
+    are measured against it).  ``secondary`` names further declared metrics each shown as one
+    more ranked table per group, over the records that carry a value for it (FL: the backdoors'
+    attack success rate), in the same layout, or as a :class:`Table` with its own.
+
+    ``metric_columns``, where set, makes the main table one row per distinct ``rows`` x
+    ``columns`` label with these metrics side by side, each in its own unit, in the rows'
+    label order and not ranked (seed 000 Table 1: before / after / Δ per trigger and tricks).
     """
 
     rows: tuple[str, ...] = ("defense",)
     columns: tuple[str, ...] = ("attack",)
     groups: tuple[str, ...] = ("dataset", "model")
     baseline: str | None = "none"
-    secondary: tuple[str, ...] = ()
+    secondary: tuple[str | Table, ...] = ()
+    metric_columns: tuple[str, ...] = ()
 
 
 @dataclass
@@ -115,6 +131,9 @@ class Settings:
 
     #: field name -> registry of component-valued settings
     component_registries: ClassVar[dict[str, Registry]] = {}
+    #: display field (a property) -> the stored fields it shows, one-to-one; a leaderboard
+    #: layout that names the display field places those fields
+    derived: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def head(self) -> list[str]:
         """Id parts between the model and the defense (``iid`` for FL)."""
@@ -223,6 +242,14 @@ class Protocol:
                 return spec
         known = ", ".join(m.name for m in cls.metrics)
         raise KeyError(f"protocol {cls.name} has no metric {name!r}; it reports: {known}")
+
+    def reference_table(self, raw: dict[str, Any], where: str) -> Any:
+        """A grid's ``references`` section as an object whose ``lookup(scenario)`` gives each
+        case its published value: by default a printed results table of attacks x (defense,
+        beta) columns (:class:`bench.references.ReferenceTable`)."""
+        from bench.references import ReferenceTable
+
+        return ReferenceTable(raw, where)
 
     def validate(self, scenario: Scenario) -> None:
         """Preconditions that need the whole scenario (e.g. a rule's bound on ``f``); raise

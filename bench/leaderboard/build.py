@@ -49,6 +49,8 @@ def build(directory: Path, skip_bad: bool = False) -> list[Path]:
 
     pictures: dict[str, dict[str, bytes]] = {}
     for group in groups:
+        if not group.ranked:  # metric columns of several units: the tables say it all
+            continue
         pngs = {f"figures/{group.slug}-heatmap.png": draw.heatmap(group)}
         for row in group.rows:
             pngs[f"figures/{group.slug}-{_safe(row.defense)}-curves.png"] = draw.curves(

@@ -4,7 +4,7 @@ attack in small type."""
 
 from __future__ import annotations
 
-from bench.leaderboard.table import Group, cell_text, fmt, legend
+from bench.leaderboard.table import CellText, Group, cell_text, fmt, legend
 
 _SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#",
             "$": r"\$", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
@@ -16,7 +16,36 @@ def escape(text: str) -> str:
     return "".join(_SPECIAL.get(c, c) for c in text)
 
 
+def _value(text: CellText) -> str:
+    cell = "${}$".format(text.value.replace(" ± ", r" \pm "))
+    return cell + (rf"$_{{{text.seeds}}}$" if text.seeds else "")
+
+
+def metric_table(group: Group) -> str:
+    """A table of metric columns (no ranks, rows in order)."""
+    attacks = group.attacks
+    lines = [
+        r"\begin{table}[t]",
+        r"\centering",
+        r"\small",
+        rf"\caption{{{escape(group.title)}. {escape(legend(group))}}}",
+        r"\begin{tabular}{l" + "c" * len(attacks) + "}",
+        r"\toprule",
+        escape(group.row_header) + " & " + " & ".join(escape(group.header(a)) for a in attacks)
+        + r" \\",
+        r"\midrule",
+    ]
+    for row in group.rows:
+        texts = [cell_text(group, row, a) for a in attacks]
+        lines.append(escape(row.defense) + " & "
+                     + " & ".join("--" if t is None else _value(t) for t in texts) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
 def latex_table(group: Group) -> str:
+    if not group.ranked:
+        return metric_table(group)
     attacks = group.attacks
     worst_cases = [row.worst for row in group.rows]
     best = max(worst_cases) if group.higher_is_better else min(worst_cases)
@@ -27,8 +56,8 @@ def latex_table(group: Group) -> str:
         rf"\caption{{{escape(group.title)}. {escape(legend(group))}}}",
         r"\begin{tabular}{rl" + "c" * len(attacks) + "rl}",
         r"\toprule",
-        "Rank & Defense & " + " & ".join(escape(a) for a in attacks)
-        + r" & Worst case & Worst attack \\",
+        f"Rank & {escape(group.row_header).capitalize()} & "
+        + " & ".join(escape(a) for a in attacks) + r" & Worst case & Worst attack \\",
         r"\midrule",
     ]
     for row in group.rows:
@@ -38,10 +67,7 @@ def latex_table(group: Group) -> str:
             if text is None:
                 cells.append("--")
                 continue
-            value = text.value.replace(" ± ", r" \pm ")
-            cell = f"${value}$"
-            if text.seeds:
-                cell += rf"$_{{{text.seeds}}}$"
+            cell = _value(text)
             if text.drop:
                 cell += rf" {{\scriptsize {escape(text.drop)}}}"
             cells.append(cell)

@@ -8,9 +8,19 @@ from bench.leaderboard.table import Group, cell_text, fmt, legend, settings_line
 
 
 def markdown_table(group: Group) -> str:
-    """``| rank | defense | none | attack ... | worst case | worst attack |`` rows, best first."""
+    """``| rank | defense | none | attack ... | worst case | worst attack |`` rows, best first;
+    a table of metric columns: ``| row | metric ... |`` in row order."""
     attacks = group.attacks
-    head = ["rank", "defense", *attacks, "worst case", "worst attack"]
+    if not group.ranked:
+        head = [group.row_header, *(group.header(a) for a in attacks)]
+        lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * len(attacks)]
+        for row in group.rows:
+            texts = [cell_text(group, row, a) for a in attacks]
+            cells = ["" if t is None else " ".join(p for p in (t.value, t.seeds and f"({t.seeds})")
+                                                   if p) for t in texts]
+            lines.append(f"| {row.defense} | " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
+    head = ["rank", group.row_header, *attacks, "worst case", "worst attack"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---:|---|" + "---|" * (len(head) - 2)]
     for row in group.rows:
         worst = f"**{fmt(row.worst)}**" if row.rank == 1 else fmt(row.worst)

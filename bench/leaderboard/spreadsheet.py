@@ -27,13 +27,17 @@ def leaderboard_csv(groups: list[Group]) -> str:
                 if cell is None:
                     continue
                 drop = row.drop(attack)
+                # a metric column is its own metric: no attack, rank or worst case
+                metric, unit, column, ranked = (
+                    (group.metric, group.shown_unit, attack, True) if group.ranked else
+                    (attack, group.column_unit(attack), "", False))
                 writer.writerow([
                     group.title, group.fields["protocol"], group.fields["tier"], fields,
-                    group.metric, group.shown_unit, row.rank, row.complete,
-                    row.defense, attack, cell.n, round(cell.avg, 4),
+                    metric, unit, row.rank if ranked else "", row.complete,
+                    row.defense, column, cell.n, round(cell.avg, 4),
                     "" if cell.std is None else round(cell.std, 4),
                     round(min(cell.values), 4), round(max(cell.values), 4),
-                    "" if drop is None else round(drop, 4), round(row.worst, 4),
-                    row.worst_attack,
+                    "" if drop is None else round(drop, 4),
+                    round(row.worst, 4) if ranked else "", row.worst_attack if ranked else "",
                 ])
     return buffer.getvalue()

@@ -17,7 +17,14 @@ in % for fractions:
 A protocol's ``Grouping.secondary`` metrics (FL: ``attack_success_rate``) get one more table
 each per group (:attr:`Group.secondary`), built the same way from the records that carry a value
 for that metric and ranked in its own direction (for the attack success rate, lower is better:
-the lowest worst case first).
+the lowest worst case first).  A secondary :class:`bench.run.Table` has its own rows and
+columns (online: detectors x attacks for the AUROC).
+
+A protocol with ``Grouping.metric_columns`` (online: before / after / Δ of seed 000 Table 1)
+gets instead a main table of one row per row x column label with those metrics side by side,
+each in its own unit (fractions in %), rows in label order and not ranked (``Group.ranked`` is
+false: no worst case, drop or rank, and no pictures).  Display fields of the settings
+(``Settings.derived``) may name rows, columns and groups; they place the fields they show.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bench.results import RunRecord
-from bench.run import protocol_of
+from bench.run import Grouping, Protocol, protocol_of
 from bench.scenario import Scenario
 
 NO_ATTACK = "none"
@@ -105,11 +112,31 @@ class Group:
     test_size: float | None = None
     higher_is_better: bool = True
     secondary: list[Group] = field(default_factory=list)
+    row_header: str = "defense"
+    metric_columns: tuple[str, ...] = ()
+    column_units: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ranked(self) -> bool:
+        """Whether rows are ranked by worst case (all but metric-column tables)."""
+        return not self.metric_columns
 
     @property
     def attacks(self) -> list[str]:
+        """The columns: attacks with the baseline first, or the metric columns in order."""
+        if self.metric_columns:
+            return list(self.metric_columns)
         names = {a for row in self.rows for a in row.cells}
         return sorted(names, key=lambda a: (a != self.baseline, a))
+
+    def column_unit(self, column: str) -> str:
+        """The unit a column shows: a metric column's own, else the table's."""
+        unit = self.column_units.get(column, self.unit)
+        return "%" if unit == "fraction" else unit
+
+    def header(self, column: str) -> str:
+        """A column's heading: the attack, or a metric column with its unit."""
+        return f"{column} ({self.column_unit(column)})" if column in self.column_units else column
 
     @property
     def shown_unit(self) -> str:
@@ -141,21 +168,46 @@ def settings_digest(settings: dict[str, object]) -> str:
     return hashlib.sha256(blob).hexdigest()[:6]
 
 
-def _describe(record: RunRecord) -> tuple[dict[str, object], dict[str, object], str, str]:
+def _labels(scenario: Scenario, names: tuple[str, ...]) -> str:
+    return "/".join(str(scenario.value(name)) for name in names)
+
+
+def _layouts(layout: Grouping) -> list[tuple[str | None, tuple[str, ...], tuple[str, ...]]]:
+    """(metric or ``None`` for the primary, rows, columns) of every table of a group."""
+    out: list[tuple[str | None, tuple[str, ...], tuple[str, ...]]] = [
+        (None, layout.rows, layout.columns)]
+    for extra in layout.secondary:
+        out.append((extra, layout.rows, layout.columns) if isinstance(extra, str)
+                   else (extra.metric, extra.rows, extra.columns))
+    return out
+
+
+def _describe(record: RunRecord) -> tuple[dict[str, object], dict[str, object]]:
+    """The group fields a record shows and its settings that no table of its layout places
+    (display fields place the stored fields they show)."""
     s = Scenario.from_dict(record.scenario)
     layout = protocol_of(s.protocol).grouping
     shown: dict[str, object] = {"protocol": s.protocol}
     shown.update({name: s.value(name) for name in layout.groups})
     shown["tier"] = record.tier
-    placed = set(layout.groups) | set(layout.rows) | set(layout.columns)
+    named = set(layout.groups).union(*(set(r) | set(c) for _, r, c in _layouts(layout)))
+    placed = named.union(*(s.settings.derived.get(name, ()) for name in named))
     settings = {k: v for k, v in record.scenario["settings"].items() if k not in placed}
-    row = "/".join(str(s.value(name)) for name in layout.rows)
-    column = "/".join(str(s.value(name)) for name in layout.columns)
-    return shown, settings, row, column
+    return shown, settings
 
 
 def _scale(unit: str) -> float:
     return 100.0 if unit == "fraction" else 1.0
+
+
+def _cells(records: list[RunRecord], rows: tuple[str, ...], columns: tuple[str, ...]
+           ) -> dict[str, dict[str, list[RunRecord]]]:
+    """``records`` by row label, then column label."""
+    out: dict[str, dict[str, list[RunRecord]]] = defaultdict(lambda: defaultdict(list))
+    for record in records:
+        s = Scenario.from_dict(record.scenario)
+        out[_labels(s, rows)][_labels(s, columns)].append(record)
+    return out
 
 
 def _rows(by_defense: dict[str, dict[str, list[RunRecord]]], metric: str, unit: str,
@@ -192,35 +244,68 @@ def _rows(by_defense: dict[str, dict[str, list[RunRecord]]], metric: str, unit: 
     return rows
 
 
+def _metric_rows(by_row: dict[str, dict[str, list[RunRecord]]], protocol: Protocol
+                 ) -> list[Row]:
+    """One row per row x column label with the layout's ``metric_columns`` side by side (each
+    over the runs that report it, in its own unit), in label order; ``rank`` is the position."""
+    names = protocol.grouping.metric_columns
+    rows = []
+    for label in sorted(by_row):
+        for column, runs in sorted(by_row[label].items()):
+            cells = {}
+            for name in names:
+                kept = [r.metrics.values[name] for r in runs
+                        if r.metrics.values.get(name) is not None]
+                if kept:
+                    scale = _scale(protocol.metric(name).unit)
+                    cells[name] = Cell(tuple(scale * v for v in kept), tuple(() for _ in kept))
+            if cells:
+                rows.append(Row("/".join(p for p in (label, column) if p), cells, baseline=None,
+                                missing=len(set(names) - set(cells))))
+    for i, row in enumerate(rows):
+        row.rank = i + 1
+    return rows
+
+
 def build_groups(records: list[RunRecord]) -> list[Group]:
-    """Every group of ``records`` with ranked rows; groups in order of their titles."""
+    """Every group of ``records`` with its tables; groups in order of their titles."""
     members: dict[str, dict] = {}
-    cells: dict[str, dict[str, dict[str, list[RunRecord]]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(list))
-    )
+    grouped: dict[str, list[RunRecord]] = defaultdict(list)
     for record in records:
-        shown, settings, defense, attack = _describe(record)
+        shown, settings = _describe(record)
         key = json.dumps([shown, settings], sort_keys=True, default=str)
         members.setdefault(key, {"fields": shown, "settings": settings, "record": record})
-        cells[key][defense][attack].append(record)
+        grouped[key].append(record)
 
     groups = []
     for key, info in members.items():
         first: RunRecord = info["record"]
         protocol = protocol_of(first.protocol)
-        baseline = protocol.grouping.baseline
+        layout = protocol.grouping
         test_size = first.metrics.values.get("test_size")
         tables = []
-        for name in (protocol.primary().name, *protocol.grouping.secondary):
+        for metric, rows_by, columns_by in _layouts(layout):
+            cells = _cells(grouped[key], rows_by, columns_by)
+            header = "/".join(rows_by)
+            if metric is None and layout.metric_columns:
+                rows = _metric_rows(cells, protocol)
+                tables.append(Group(info["fields"], info["settings"], rows,
+                                    metric=protocol.primary().name, unit="", baseline=None,
+                                    test_size=test_size, row_header=header,
+                                    metric_columns=layout.metric_columns,
+                                    column_units={n: protocol.metric(n).unit
+                                                  for n in layout.metric_columns}))
+                continue
+            name = metric or protocol.primary().name
             spec = protocol.metric(name)
             higher = spec.higher_is_better is not False
-            rows = _rows(cells[key], name, spec.unit, higher, baseline,
-                         primary=name == protocol.primary().name)
+            baseline = layout.baseline if columns_by == layout.columns else None
+            rows = _rows(cells, name, spec.unit, higher, baseline, primary=metric is None)
             if rows:  # the test-set size is the primary metric's (a trigger set differs)
                 tables.append(Group(info["fields"], info["settings"], rows, metric=name,
                                     unit=spec.unit, baseline=baseline,
                                     test_size=None if tables else test_size,
-                                    higher_is_better=higher))
+                                    higher_is_better=higher, row_header=header))
         main, *extra = tables
         main.secondary = extra
         groups.append(main)
@@ -280,10 +365,18 @@ def cell_text(group: Group, row: Row, attack: str) -> CellText | None:
 def legend(group: Group) -> str:
     count = uniform_seed_count(group)
     seeds = f"over {count} seed{'s' if count != 1 else ''}" if count else "over n seeds"
+    if not group.ranked:
+        text = (f"{', '.join(group.header(c) for c in group.attacks)} side by side, mean "
+                f"(± std) {seeds}, one row per {group.row_header}, in that order (not ranked).")
+        if group.test_size:
+            text += (f" Test set: {group.test_size:.0f} examples (one example is "
+                     f"{100 / group.test_size:.2f} points).")
+        return text
     what = "Final test accuracy (%)" if group.metric == "final_accuracy" else (
         f"{group.metric} ({group.shown_unit}, "
         f"{'higher' if group.higher_is_better else 'lower'} is better)")
-    text = (f"{what}, mean (± std) {seeds}; ↓x: lost against the same row without attack. "
+    drops = "; ↓x: lost against the same row without attack" if group.baseline else ""
+    text = (f"{what}, mean (± std) {seeds}{drops}. "
             "Rows ranked by worst case (the worst cell of the row).")
     if group.test_size:
         text += (f" Test set: {group.test_size:.0f} examples (one example is "

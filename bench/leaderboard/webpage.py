@@ -33,10 +33,22 @@ def _cell(group: Group, row, attack: str) -> str:
     return "<td>" + " ".join(parts) + "</td>"
 
 
-def ranked_table(group: Group) -> str:
-    """The ``<table>`` of one group's ranked rows."""
+def metric_table(group: Group) -> str:
+    """The ``<table>`` of a group's metric columns, rows in order."""
     attacks = group.attacks
-    head = ('<tr><th>rank</th><th class="name">defense</th>'
+    head = (f'<tr><th class="name">{escape(group.row_header)}</th>'
+            + "".join(f"<th>{escape(group.header(a))}</th>" for a in attacks) + "</tr>")
+    rows = [f'<tr><td class="name">{escape(row.defense)}</td>'
+            + "".join(_cell(group, row, a) for a in attacks) + "</tr>" for row in group.rows]
+    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def ranked_table(group: Group) -> str:
+    """The ``<table>`` of one group's ranked rows (or of its metric columns)."""
+    if not group.ranked:
+        return metric_table(group)
+    attacks = group.attacks
+    head = (f'<tr><th>rank</th><th class="name">{escape(group.row_header)}</th>'
             + "".join(f"<th>{escape(a)}</th>" for a in attacks)
             + '<th>worst case</th><th class="name">worst attack</th></tr>')
     rows = []

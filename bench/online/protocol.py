@@ -8,6 +8,11 @@ model the trigger meets, it scores the crafted inputs against the clean test inp
 AUROC is reported (our metric; the appendix gives none).  Detection does not filter the stream:
 Δ measures the attack, AUROC whether the detector would have seen it.
 
+The leaderboard groups runs by variant (stream or federated threat model), perturbation, and
+trigger with its ε (a clean trigger is its own group, named by the ε of its accumulative
+batches); each group shows Table 1's before / after / Δ side by side per detector x attack x
+tricks row, and a detectors x attacks table of AUROC (higher: the detector sees the attack).
+
 The burn-in is the same for every cell of a grid that shares data, model, stream lengths and
 seeds, so its result is computed once per process and reused (:func:`burned_in`).
 """
@@ -17,12 +22,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from bench.fl.build import build_model, load_dataset
 from bench.online.detectors import FeatureDetector, auroc
+from bench.online.paper_table import TriggerTable
 from bench.online.poisonings import Poisoning
 from bench.online.settings import OnlineSettings
 from bench.online.stream import OnlineRun, StreamConfig, StreamOutcome
@@ -35,7 +42,7 @@ from bench.registry import (
     protocols,
     threatmodels,
 )
-from bench.run import Grouping, MetricSpec, Outcome, Progress, Protocol, Seeds
+from bench.run import Grouping, MetricSpec, Outcome, Progress, Protocol, Seeds, Table
 from bench.scenario import Component, Scenario
 
 ONLINE_METRICS = (
@@ -49,8 +56,9 @@ ONLINE_METRICS = (
     MetricSpec("seconds_accumulative", "s", None, "seconds crafting one accumulative batch"),
     MetricSpec("time_ratio", "ratio", None, "seconds_accumulative / seconds_vanilla in one run "
                "(seed 000 §A.3: 2.47 / 2.33 = 1.06)"),
-    MetricSpec("auroc", "fraction", False, "detector's AUROC of crafted vs clean test inputs "
-               "(lower = stealthier attack; undefined when nothing is crafted)"),
+    MetricSpec("auroc", "fraction", True, "detector's AUROC of crafted vs clean test inputs "
+               "(higher = the detector sees the attack; 0.5 = chance; lower = stealthier "
+               "attack; undefined when nothing is crafted)"),
     MetricSpec("offset_error", "relative", False, "largest ||G - G*|| / ||G*|| of the "
                "federated aggregate against the recovered offset's target"),
     MetricSpec("test_size", "count", None, "test-set size (one image is 1/test_size)"),
@@ -145,10 +153,16 @@ class OnlineProtocol(Protocol):
     settings = OnlineSettings
     slots = {"dataset": datasets, "model": models, "attack": poisonings, "defense": detectors}
     metrics = ONLINE_METRICS
-    grouping = Grouping(rows=("defense", "trigger", "weight_momentum", "optimize_trigger"),
-                        columns=("attack",),
-                        groups=("dataset", "model", "threat", "perturbation", "eps"),
-                        baseline="none")
+    grouping = Grouping(rows=("defense", "attack", "tricks"), columns=(),
+                        groups=("dataset", "model", "variant", "perturbation", "budget"),
+                        baseline=None,
+                        metric_columns=("accuracy_before", "accuracy_after", "delta"),
+                        secondary=(Table("auroc", rows=("defense",),
+                                         columns=("attack", "tricks")),))
+
+    def reference_table(self, raw: dict[str, Any], where: str) -> TriggerTable:
+        """Seed 000 Table 1's rows of before / after / Δ (:mod:`bench.online.paper_table`)."""
+        return TriggerTable(raw, where, set(self.settings.field_names()))
 
     def validate(self, scenario: Scenario) -> None:
         """Pixel data, a model with penultimate features (they feed the detector), and

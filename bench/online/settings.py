@@ -45,6 +45,9 @@ class OnlineSettings(Settings):
     """
 
     component_registries: ClassVar[dict[str, Registry]] = {"perturbation": perturbations}
+    derived: ClassVar[dict[str, tuple[str, ...]]] = {
+        "variant": ("threat",), "budget": ("trigger", "eps", "norm"),
+        "tricks": ("weight_momentum", "optimize_trigger")}
 
     batch_size: int = 100
     burnin_batches: int = 200
@@ -130,6 +133,30 @@ class OnlineSettings(Settings):
     def federated_clients(self) -> int:
         """N: ``clients``, or every sample of a batch a client."""
         return self.batch_size if self.clients is None else self.clients
+
+    @property
+    def variant(self) -> str:
+        """``stream`` (online learning) or the federated variant's threat model."""
+        return "stream" if self.threat is None else f"federated {self.threat.label}"
+
+    @property
+    def budget(self) -> str:
+        """The trigger and ε as Table 1 groups them: ``poisoned trigger, eps 8/255``; a clean
+        trigger has no ε of its own, so its group names the accumulative batches' ε
+        (``clean trigger (accumulative eps 0.1)``) and never joins a poisoned one."""
+        levels = self.eps * PIXEL_LEVELS
+        eps = (f"{round(levels)}/{PIXEL_LEVELS}" if self.eps > 0
+               and abs(levels - round(levels)) < 1e-9 else format_value(self.eps))
+        eps += " (l2)" if self.norm == "l2" else ""
+        if self.trigger == "clean":
+            return f"clean trigger (accumulative eps {eps})"
+        return f"poisoned trigger, eps {eps}"
+
+    @property
+    def tricks(self) -> str:
+        """The accumulative phase's tricks as ids show them: ``wm0.9``, ``wm0.0-optp``."""
+        return f"wm{format_value(self.weight_momentum)}" + ("-optp" if self.optimize_trigger
+                                                           else "")
 
     def head(self) -> list[str]:
         """``stream`` or the threat model, then the perturbation and its budget."""
