@@ -169,7 +169,17 @@ def settings_digest(settings: dict[str, object]) -> str:
 
 
 def _labels(scenario: Scenario, names: tuple[str, ...]) -> str:
-    return "/".join(str(scenario.value(name)) for name in names)
+    """The row or column label of ``scenario``: its values of ``names`` joined by "/", a field
+    that is unset (None) left out and a number shown as ``name=value`` (the poisoning track's
+    ``epsilon=0.1`` and ``epsilon_over_tau=0.5`` columns would otherwise read alike)."""
+    parts = []
+    for name in names:
+        value = scenario.value(name)
+        if value is None:
+            continue
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        parts.append(f"{name}={value:g}" if numeric else str(value))
+    return "/".join(parts)
 
 
 def _layouts(layout: Grouping) -> list[tuple[str | None, tuple[str, ...], tuple[str, ...]]]:

@@ -137,3 +137,21 @@ def test_rebuild_removes_pictures_of_vanished_groups(board, make_record, tmp_pat
     extra.unlink()
     build(tmp_path)
     assert list((tmp_path / "figures").glob("*n20*")) == []
+
+
+class _Values:
+    def __init__(self, **values: object) -> None:
+        self.values = values
+
+    def value(self, name: str) -> object:
+        return self.values[name]
+
+
+def test_labels_leave_out_unset_fields_and_name_numbers() -> None:
+    from bench.leaderboard.table import _labels
+
+    budget = _Values(epsilon=3.0, epsilon_over_tau=None, attack="gc", defense="none")
+    assert _labels(budget, ("epsilon", "epsilon_over_tau")) == "epsilon=3"
+    assert _labels(_Values(epsilon=None, epsilon_over_tau=0.5),
+                   ("epsilon", "epsilon_over_tau")) == "epsilon_over_tau=0.5"
+    assert _labels(budget, ("attack", "defense")) == "gc/none"
