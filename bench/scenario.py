@@ -137,10 +137,15 @@ class Scenario:
 
     @property
     def components(self) -> tuple[str, ...]:
-        """Registered names this scenario uses (what ``pytest -k`` selects on)."""
+        """Registered names this scenario uses (what ``pytest -k`` selects on); a data set that
+        wraps another (``clusterpop`` with ``base: box2d``) uses that one too."""
+        from bench.registry import datasets
+
+        wrapped = [v for v in self.dataset.params.values() if isinstance(v, str) and v in datasets]
         return (
             self.protocol,
             self.dataset.name,
+            *wrapped,
             self.model.name,
             *(c.name for _, _, c in self.settings.component_slots()),
             *self.defense.names,

@@ -146,7 +146,7 @@ class RetrainProtocol(Protocol):
         sc: RetrainSettings = scenario.settings  # type: ignore[assignment]
         targets.validate(sc.target.name, sc.target.params)
         target = targets.make(sc.target.name, **sc.target.params)
-        if hasattr(target, "check_dataset"):  # a target tied to its data set (subpop)
+        if hasattr(target, "check_dataset"):  # a target tied to its data set (clusterpop)
             target.check_dataset(scenario.dataset)
         poisoners.make(scenario.attack.name, **scenario.attack.params)
         sanitizers.make(scenario.defense.aggregator.name, **scenario.defense.aggregator.params)

@@ -3,7 +3,7 @@
 Seed 001 attacks subpopulations of Adult: ClusterMatch (Jagielski et al. 2019) clusters the
 training features with k-means (k = 20), keeps each cluster's points of one class ("<= 50K"),
 and the attack's goal is a model with 0 % accuracy on the chosen subpopulation, scored on the
-subpopulation's test points.  Adult is not on these machines, so the data set ``subpop`` builds
+subpopulation's test points.  Adult is not on these machines, so the data set ``clusterpop`` builds
 the same task on any binary data set of the track (by default MNIST 1-7, the images of ones) and
 says so in its name: it is a **substitute**, not seed 001's Adult experiment.
 
@@ -11,10 +11,10 @@ says so in its name: it is a **substitute**, not seed 001's Adult experiment.
   class ``label`` in k-means cluster number ``rank`` when clusters are ordered by how many
   training points of that class they hold (largest first; seed 001 ranks by the clean model's
   subpopulation accuracy, which needs a victim, so this order is our choice);
-- data set ``subpop``: the base set with its test split restricted to the subpopulation's test
+- data set ``clusterpop``: the base set with its test split restricted to the subpopulation's test
   points (nearest k-means centre, same class), so every accuracy the ``retrain`` protocol
   reports is the subpopulation accuracy;
-- target ``subpop``: the victim retrained on ``D_c`` plus ``repeat`` flipped copies of the
+- target ``clusterpop``: the victim retrained on ``D_c`` plus ``repeat`` flipped copies of the
   subpopulation's training points, for the smallest repeat count in seed 001's repeat tape whose
   training-subpopulation error reaches ``goal`` (default 1.0: the 0 % accuracy target).  A larger
   repeat only raises the regularised clean loss, so the smallest repeat that meets the goal is
@@ -102,25 +102,25 @@ def restrict_to_subpopulation(data: PoisonData, clustering: Clustering) -> Poiso
     if not keep.any():
         raise DataError(f"the subpopulation (cluster rank {clustering.rank}, class "
                         f"{clustering.label:+g}) has no test point in {data.name}")
-    name = f"{data.name}-subpop{clustering.rank}of{clustering.clusters}"
+    name = f"{data.name}-clusterpop{clustering.rank}of{clustering.clusters}"
     return PoisonData(name, data.x_train, data.y_train, data.x_test[keep], data.y_test[keep],
                       data.task, data.lower, data.upper)
 
 
-@datasets.register("subpop", tags={"poisoning", "subpopulation", "substitute"})
+@datasets.register("clusterpop", tags={"poisoning", "subpopulation", "substitute"})
 def subpopulation_set(base: str = "mnist17", clusters: int = 20, rank: int = 0,
                       label: float = -1.0, cluster_seed: int = 0, seed: int = 0) -> PoisonData:
     """A k-means subpopulation of the binary set ``base`` (a substitute for seed 001's Adult):
     the test split holds only the subpopulation's test points."""
-    if base == "subpop":
-        raise DataError("base must name another data set, not subpop")
+    if base == "clusterpop":
+        raise DataError("base must name another data set, not clusterpop")
     data = datasets.make(base, seed=seed)
     if not isinstance(data, PoisonData):
         raise DataError(f"base {base!r} is not a data set of the poisoning track")
     return restrict_to_subpopulation(data, Clustering(clusters, rank, label, cluster_seed))
 
 
-@targets.register("subpop", tags={"label-flip", "subpopulation"})
+@targets.register("clusterpop", tags={"label-flip", "subpopulation"})
 @dataclass(frozen=True)
 class SubpopulationTarget:
     """The subpopulation's label-flip target (seed 001 §5): the smallest repeat of flipped
@@ -142,21 +142,21 @@ class SubpopulationTarget:
         return Clustering(self.clusters, self.rank, self.label, self.cluster_seed)
 
     def check_dataset(self, spec: Component) -> None:
-        """The data set must be a ``subpop`` set with this target's clustering."""
-        if spec.name != "subpop":
-            raise TargetError(f"the subpop target needs the subpop data set, not {spec.name!r}")
+        """The data set must be a ``clusterpop`` set with this target's clustering."""
+        if spec.name != "clusterpop":
+            raise TargetError(f"the clusterpop target needs the clusterpop data set, not {spec.name!r}")
         theirs = Clustering(**{k: v for k, v in spec.params.items()
                                if k in asdict(self.clustering)})
         if theirs != self.clustering:
-            raise TargetError(f"the subpop target's clustering {asdict(self.clustering)} differs "
+            raise TargetError(f"the clusterpop target's clustering {asdict(self.clustering)} differs "
                               f"from the data set's {asdict(theirs)}")
 
     def build(self, objective: Objective, clean: ParamDict, x: Tensor, y: Tensor,
               victim: ConvexVictim | None, seed: int) -> ParamDict:
         if victim is None:
-            raise TargetError("the subpop target needs a convex victim to retrain")
+            raise TargetError("the clusterpop target needs a convex victim to retrain")
         X, Y = x.detach().cpu().double().numpy(), y.detach().cpu().double().numpy()
-        key = ("subpop", self, repr(victim), fingerprint(X, Y))
+        key = ("clusterpop", self, repr(victim), fingerprint(X, Y))
         return cached(key, lambda: params_to_torch(self._search(victim, X, Y)))
 
     def _search(self, victim: ConvexVictim, X: np.ndarray, Y: np.ndarray):

@@ -37,6 +37,7 @@ def write_adult(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.uses("adult")
 def test_adult_is_balanced_one_hot_and_in_the_unit_box(tmp_path: Path) -> None:
     data = adult(seed=0, folder=write_adult(tmp_path / "adult"))
     # 4 complete rows (one has '?'), 2 per class, balanced to 2 + 2.
@@ -48,6 +49,7 @@ def test_adult_is_balanced_one_hot_and_in_the_unit_box(tmp_path: Path) -> None:
     assert np.allclose(data.x_train[:, 6:].sum(axis=1), 8.0)
 
 
+@pytest.mark.uses("adult")
 def test_adult_refuses_a_malformed_label(tmp_path: Path) -> None:
     folder = write_adult(tmp_path / "adult")
     (folder / "adult.data").write_text(ROWS[0].replace("<=50K", "rich") + "\n")
@@ -55,6 +57,7 @@ def test_adult_refuses_a_malformed_label(tmp_path: Path) -> None:
         adult(folder=folder)
 
 
+@pytest.mark.uses("dogfish")
 def test_dogfish_maps_labels_and_takes_the_global_box(tmp_path: Path) -> None:
     folder = tmp_path / "dogfish"
     folder.mkdir()
@@ -67,16 +70,19 @@ def test_dogfish_maps_labels_and_takes_the_global_box(tmp_path: Path) -> None:
     assert data.lower == pytest.approx(min(data.x_train.min(), data.x_test.min()))
 
 
-@pytest.mark.parametrize("load, names", [(adult, "adult.data, adult.test"),
-                                         (dogfish, "dogfish.npz")])
+@pytest.mark.parametrize("load, names", [
+    pytest.param(adult, "adult.data, adult.test", id="adult", marks=pytest.mark.uses("adult")),
+    pytest.param(dogfish, "dogfish.npz", id="dogfish", marks=pytest.mark.uses("dogfish"))])
 def test_absent_files_name_what_is_expected(tmp_path: Path, load, names: str) -> None:
     with pytest.raises(DatasetUnavailable, match=names):
         load(folder=tmp_path / "nowhere")
 
 
 @pytest.mark.parametrize("grid, variable, count", [
-    ("mtp-standard-dogfish.yaml", "BYZBENCH_DATA", 24),
-    ("mtp-standard.yaml", "BYZBENCH_MNIST_T10K", 36),
+    pytest.param("mtp-standard-dogfish.yaml", "BYZBENCH_DATA", 24, id="retrain-dogfish",
+                 marks=pytest.mark.uses("retrain", "dogfish")),
+    pytest.param("mtp-standard.yaml", "BYZBENCH_MNIST_T10K", 36, id="retrain-mnist17",
+                 marks=pytest.mark.uses("retrain", "mnist17")),
 ])
 def test_grids_on_absent_files_still_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           grid: str, variable: str, count: int) -> None:

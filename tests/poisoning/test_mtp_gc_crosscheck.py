@@ -47,7 +47,7 @@ def accuracy_gap(seed: int) -> float:
     return 100 * abs(score(ours) - score(gc))
 
 
-def test_algorithm_one_and_canceling_agree_at_the_same_budget() -> None:
+def test_mtp_and_gc_agree_at_the_same_budget_on_koh_targets_for_logreg() -> None:
     gaps = [accuracy_gap(seed) for seed in range(5)]
     assert float(np.median(gaps)) <= 1.0, f"median gap {np.median(gaps):.2f} points: {gaps}"
     assert max(gaps) <= 6.0, f"largest gap {max(gaps):.2f} points: {gaps}"

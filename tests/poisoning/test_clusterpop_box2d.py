@@ -20,10 +20,11 @@ from bench.poisoning.subpopulation import (
 from bench.poisoning.targets import TargetError
 from bench.scenario import Component
 
+pytestmark = pytest.mark.uses("clusterpop", "box2d")
 CLUSTERING = Clustering(clusters=4, rank=0, label=-1.0)
 
 
-def test_members_are_one_class_of_the_largest_cluster() -> None:
+def test_members_are_one_class_of_the_largest_group() -> None:
     data = box2d(0)
     sizes = [len(subpopulation_members(data.x_train, data.y_train,
                                        Clustering(4, rank, -1.0))) for rank in range(4)]
@@ -32,14 +33,14 @@ def test_members_are_one_class_of_the_largest_cluster() -> None:
     assert sizes == sorted(sizes, reverse=True) and sizes[0] == len(members) > 0
 
 
-def test_the_test_split_holds_only_the_subpopulation() -> None:
+def test_the_test_split_holds_only_the_chosen_points() -> None:
     data = box2d(0)
     sub = restrict_to_subpopulation(data, CLUSTERING)
     assert np.array_equal(sub.x_train, data.x_train)
     assert 0 < len(sub.y_test) < len(data.y_test) and np.all(sub.y_test == -1.0)
 
 
-def test_the_target_misclassifies_the_whole_subpopulation() -> None:
+def test_the_target_misclassifies_the_whole_group() -> None:
     data = box2d(0)
     victim = HingeVictim(c_r=0.09)
     x, y = torch.as_tensor(data.x_train), torch.as_tensor(data.y_train)
@@ -53,18 +54,19 @@ def test_the_target_misclassifies_the_whole_subpopulation() -> None:
     assert victim.accuracy(params, data.x_train[rest], data.y_train[rest]) >= 0.5
 
 
-def test_the_target_must_share_the_data_set_clustering() -> None:
+def test_the_target_must_share_the_data_set_grouping() -> None:
     target = SubpopulationTarget(clusters=4, rank=1)
-    target.check_dataset(Component("subpop", {"base": "box2d", "clusters": 4, "rank": 1}))
+    target.check_dataset(Component("clusterpop", {"base": "box2d", "clusters": 4, "rank": 1}))
     with pytest.raises(TargetError, match="differs"):
-        target.check_dataset(Component("subpop", {"base": "box2d", "clusters": 4, "rank": 0}))
-    with pytest.raises(TargetError, match="needs the subpop data set"):
+        target.check_dataset(Component("clusterpop", {"base": "box2d", "clusters": 4, "rank": 0}))
+    with pytest.raises(TargetError, match="needs the clusterpop data set"):
         target.check_dataset(Component("box2d", {}))
 
 
 @pytest.mark.parametrize("kwargs, field", [({"clusters": 1}, "clusters"),
                                            ({"rank": 4, "clusters": 4}, "rank"),
-                                           ({"label": 0.0}, "label")])
-def test_bad_clusterings_name_the_field(kwargs: dict, field: str) -> None:
+                                           ({"label": 0.0}, "label")],
+                         ids=["clusters", "rank", "label"])
+def test_bad_groupings_name_the_field(kwargs: dict, field: str) -> None:
     with pytest.raises(DataError, match=field):
         Clustering(**kwargs)
