@@ -144,12 +144,13 @@ class SubpopulationTarget:
     def check_dataset(self, spec: Component) -> None:
         """The data set must be a ``clusterpop`` set with this target's clustering."""
         if spec.name != "clusterpop":
-            raise TargetError(f"the clusterpop target needs the clusterpop data set, not {spec.name!r}")
+            raise TargetError(f"the clusterpop target needs the clusterpop data set, not "
+                              f"{spec.name!r}")
         theirs = Clustering(**{k: v for k, v in spec.params.items()
                                if k in asdict(self.clustering)})
         if theirs != self.clustering:
-            raise TargetError(f"the clusterpop target's clustering {asdict(self.clustering)} differs "
-                              f"from the data set's {asdict(theirs)}")
+            raise TargetError(f"the clusterpop target's clustering {asdict(self.clustering)} "
+                              f"differs from the data set's {asdict(theirs)}")
 
     def build(self, objective: Objective, clean: ParamDict, x: Tensor, y: Tensor,
               victim: ConvexVictim | None, seed: int) -> ParamDict:
