@@ -36,6 +36,8 @@ from bench.scenario import Scenario
 PFL_METRICS = (
     MetricSpec("target_distance_ratio", "ratio", True,
                "||rho - theta_dagger|| at the end over its start: 1 untouched, 0 manipulated"),
+    MetricSpec("target_reached", "flag", False,
+               "1 when the attack succeeded: target_distance_ratio <= 0.1 (the grids' ceiling)"),
     MetricSpec("target_distance", "l2", None, "||rho - theta_dagger|| at the end"),
     MetricSpec("rho_norm", "l2", None, "||rho|| at the end"),
     MetricSpec("init_distance", "l2", None, "||rho - rho_0|| at the end"),
@@ -74,7 +76,8 @@ class PflProtocol(Protocol):
              "defense": regularizers}
     metrics = PFL_METRICS
     grouping = Grouping(rows=("defense", "lam"), columns=("attack",),
-                        groups=("dataset", "model", "users", "local", "form"))
+                        groups=("dataset", "model", "users", "local", "form"),
+                        secondary=("true_accuracy", "target_reached"))
 
     def validate(self, scenario: Scenario) -> None:
         """Load-time checks: lam only as a setting, the model fits the data's labels, exact

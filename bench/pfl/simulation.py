@@ -33,6 +33,10 @@ from bench.scenario import Scenario
 CHUNKS = 10
 TARGET_STREAM = 1_000_003  # offsets the split seed for the target's own generator
 
+# An attack succeeds when rho ends within this share of its starting distance to theta_dagger
+# (the grids' ceiling for the seed's successful attacks: Theorem 4 drives the ratio to 0).
+TARGET_REACHED = 0.1
+
 
 @dataclass
 class Setup:
@@ -187,8 +191,10 @@ def measure(run: Setup, attacker: Strategic, trajectory: Trajectory) -> Outcome:
     distances = [float((r - target).norm()) for r in trajectory.rhos]
     own_model = attacker.model if attacker.model is not None else (
         theta[honest_count] if attacker.poison_points else None)
+    ratio = distances[-1] / start_distance if start_distance > 0 else None
     metrics: dict[str, float | None] = {
-        "target_distance_ratio": distances[-1] / start_distance if start_distance > 0 else None,
+        "target_distance_ratio": ratio,
+        "target_reached": None if ratio is None else float(ratio <= TARGET_REACHED),
         "target_distance": distances[-1],
         "rho_norm": float(rho.norm()),
         "init_distance": float((rho - run.init).norm()),

@@ -107,3 +107,12 @@ def test_softmax_takes_its_class_count_from_the_data() -> None:
     # (p + 1) x K parameters: 785 x 10 = 7,850 for MNIST, 4 x 3 = 12 for p = 3, K = 3.
     assert pfl_models.make_with_optional("softmax", {"classes": 10}).dim(784) == 7850
     assert pfl_models.make_with_optional("softmax", {"classes": 3}).dim(3) == 12
+
+
+@pytest.mark.uses("cga", "l2sq", "l2norm")
+def test_target_reached_flags_cga_on_l2sq_and_not_on_l2norm() -> None:
+    # Theorem 4: CGA drives rho to theta_dagger against l2sq; against l2 it stays far (Fig. 1).
+    broken = run(scenario(attack="cga", rounds=200), Seeds(0, 0)).metrics.values
+    resisted = run(scenario(defense="l2norm", attack="cga", rounds=200), Seeds(0, 0)).metrics.values
+    assert broken["target_distance_ratio"] <= 0.1 and broken["target_reached"] == 1.0
+    assert resisted["target_distance_ratio"] > 0.1 and resisted["target_reached"] == 0.0
