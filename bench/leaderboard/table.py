@@ -111,6 +111,7 @@ class Group:
     baseline: str | None = NO_ATTACK
     test_size: float | None = None
     higher_is_better: bool = True
+    directed: bool = True                 # False: the metric has no better direction (a count)
     secondary: list[Group] = field(default_factory=list)
     row_header: str = "defense"
     metric_columns: tuple[str, ...] = ()
@@ -315,7 +316,8 @@ def build_groups(records: list[RunRecord]) -> list[Group]:
                 tables.append(Group(info["fields"], info["settings"], rows, metric=name,
                                     unit=spec.unit, baseline=baseline,
                                     test_size=None if tables else test_size,
-                                    higher_is_better=higher, row_header=header))
+                                    higher_is_better=higher, row_header=header,
+                                    directed=spec.higher_is_better is not None))
         main, *extra = tables
         main.secondary = extra
         groups.append(main)
@@ -382,9 +384,10 @@ def legend(group: Group) -> str:
             text += (f" Test set: {group.test_size:.0f} examples (one example is "
                      f"{100 / group.test_size:.2f} points).")
         return text
+    direction = (("higher" if group.higher_is_better else "lower") + " is better"
+                 if group.directed else "no better direction, ranked high to low")
     what = "Final test accuracy (%)" if group.metric == "final_accuracy" else (
-        f"{group.metric} ({group.shown_unit}, "
-        f"{'higher' if group.higher_is_better else 'lower'} is better)")
+        f"{group.metric} ({group.shown_unit}, {direction})")
     drops = "; ↓x: lost against the same row without attack" if group.baseline else ""
     text = (f"{what}, mean (± std) {seeds}{drops}. "
             "Rows ranked by worst case (the worst cell of the row).")

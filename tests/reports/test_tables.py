@@ -155,3 +155,12 @@ def test_labels_leave_out_unset_fields_and_name_numbers() -> None:
     assert _labels(_Values(epsilon=None, epsilon_over_tau=0.5),
                    ("epsilon", "epsilon_over_tau")) == "epsilon_over_tau=0.5"
     assert _labels(budget, ("attack", "defense")) == "gc/none"
+
+
+def test_legend_of_an_undirected_count_claims_no_better_direction() -> None:
+    from bench.leaderboard.table import Group, legend
+
+    counted = Group({}, {}, metric="poisons", unit="count", baseline=None, directed=False)
+    assert "no better direction" in legend(counted) and "is better" not in legend(counted)
+    scored = Group({}, {}, metric="drop", unit="points", baseline=None)
+    assert "higher is better" in legend(scored)
