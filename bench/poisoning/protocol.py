@@ -139,7 +139,7 @@ class RetrainProtocol(Protocol):
     metrics = RETRAIN_METRICS
     grouping = Grouping(rows=("attack", "defense"), columns=("epsilon", "epsilon_over_tau"),
                         groups=("dataset", "model", "target", "c_r"), baseline=None,
-                        secondary=("poisoned_accuracy", "poisons", "lower_bound"))
+                        secondary=("recovery", "poisoned_accuracy", "poisons", "lower_bound"))
 
     def validate(self, scenario: Scenario) -> None:
         """Components build with their parameters; the victim fits the data set's task."""
