@@ -104,3 +104,28 @@ def test_threshold_budget_nears_target(medians: Medians, claim: str) -> None:
     clean = medians("gc", "none", None, "clean_accuracy")
     aimed = 100 * (clean - medians("gc", "none", None, "target_accuracy"))
     assert abs(reached - aimed) <= TAU_GAP, f"GC at tau drops {reached:.2f}, target {aimed:.2f}"
+
+
+LABEL_FLIP = {case.scenario.settings.target.params["goal"]: case
+              for case in load_grid(GRIDS / "retrain-standard-labelflip.yaml")
+              if case.scenario.attack.name == "gc"}
+LABEL_FLIP_ID = "retrain-mnist17-logreg-koh-gc-damage-follows-target-error"
+
+
+@pytest.mark.parametrize("claim", [pytest.param(
+    LABEL_FLIP_ID, id=LABEL_FLIP_ID,
+    marks=[pytest.mark.standard, pytest.mark.uses("retrain", "mnist17", "logreg", "koh", "gc"),
+           *([pytest.mark.xfail(reason=EXPECTED_FAILURES[LABEL_FLIP_ID], strict=True)]
+             if LABEL_FLIP_ID in EXPECTED_FAILURES else [])])])
+def test_label_flip_damage_grows_with_target_error(pytestconfig: pytest.Config, device: str,
+                                                   claim: str) -> None:
+    """Seed 002 Table 6: GC at eps_d = tau of koh targets of 5 / 10 / 15 % error drops more
+    for the larger error."""
+    runner = case_runner(pytestconfig, device)
+    drops = []
+    for goal in sorted(LABEL_FLIP):
+        case = LABEL_FLIP[goal]
+        skip_unless_runnable(case, device)
+        drops.append(runner.median(case, list(case.seeds), "drop"))
+    assert drops == sorted(drops) and len(set(drops)) == len(drops), (
+        f"GC drops at koh goals {sorted(LABEL_FLIP)}: {drops}")
