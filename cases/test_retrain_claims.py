@@ -119,8 +119,8 @@ LABEL_FLIP_ID = "retrain-mnist17-logreg-koh-gc-damage-follows-target-error"
              if LABEL_FLIP_ID in EXPECTED_FAILURES else [])])])
 def test_label_flip_damage_grows_with_target_error(pytestconfig: pytest.Config, device: str,
                                                    claim: str) -> None:
-    """Seed 002 Table 6: GC at eps_d = tau of koh targets of 5 / 10 / 15 % error drops more
-    for the larger error."""
+    """Seed 002 Table 6: GC against koh targets of 5 / 10 / 15 % error, at seed 001's n_p / N
+    for each, drops more for the larger error."""
     runner = case_runner(pytestconfig, device)
     drops = []
     for goal in sorted(LABEL_FLIP):
