@@ -20,6 +20,8 @@ import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import torch._dynamo  # noqa: F401  (imported whole before Ray runs tasks; see run_with)
+
 from bench.schedule import Job, JobResult, execute
 
 INSTALL_HINT = "pip install byzbench[ray]"
@@ -124,7 +126,12 @@ def check_resources(nodes: list[dict[str, Any]], cpus_per_run: float, gpus_per_r
 
 def run_with(runner: Callable[[Job, str, int | None], JobResult], job: Job, device: str,
              threads: int | None) -> JobResult:
-    """The body of every Ray task: ``runner(job, device, threads)`` in a worker."""
+    """The body of every Ray task: ``runner(job, device, threads)`` in a worker.
+
+    A worker imports this module (under its import lock) before it runs a task, so
+    ``torch._dynamo``, imported above, is complete before any task touches ``torch.func``; in
+    CI two tasks of one worker otherwise raced on its lazy import ("partially initialized
+    module 'torch._dynamo' has no attribute 'decorators'")."""
     return runner(job, device, threads)
 
 
