@@ -15,6 +15,11 @@ budget (seed 002 gives none for retraining): seeded PyTorch-default initialisati
 ``mean CE + C_R/2 sum ||W_l||^2`` (weights only, as the convex victims).  A run whose training
 loss becomes NaN or infinite raises :class:`NetworkDiverged`; nothing is recorded.
 
+A network lives on the run's ``device`` (the protocol passes it; convex victims stay on the
+CPU): its parameters, the data it is fitted on and the labels it returns are placed there, while
+the initialisation and the mini-batch order are drawn on the CPU generator, so a seed gives the
+same draws on every device.
+
 Gradient canceling and ``||g(chi)||`` use the **whole parameter vector** (seed 002 Theorem 4's
 ``G`` stacks every layer's gradient).  ``tau`` is computed on the **last layer** from the
 penultimate features ``phi`` (Theorem 4: a necessary condition only), ``tau(2)`` as the paper's
@@ -104,35 +109,42 @@ class NetworkVictim(ABC):
     task = "multiclass"
     convex = None  # label-flip targets need an exact solver; networks have none
 
-    def __init__(self, c_r: float, classes: int, features: int, budget: Budget) -> None:
+    def __init__(self, c_r: float, classes: int, features: int, budget: Budget,
+                 device: str | torch.device = "cpu") -> None:
         if classes < 2:
             raise VictimError(f"{self.name}: classes must be >= 2, got {classes}")
         if features < 1:
             raise VictimError(f"{self.name}: features must be >= 1, got {features}")
         self.c_r, self.classes, self.features, self.budget = c_r, classes, features, budget
+        self.device = torch.device(device)
         self.objective = Objective(self.forward, "softmax", c_r, self.weight_names())
 
     def __repr__(self) -> str:
-        return f"{self.name}(c_r={self.c_r}, classes={self.classes}, {self.budget})"
+        return (f"{self.name}(c_r={self.c_r}, classes={self.classes}, {self.budget}, "
+                f"device={self.device})")
 
     def check(self, task: str) -> None:
         if task != self.task:
             raise VictimError(f"victim {self.name} needs a {self.task} data set, got {task}")
 
     def labels(self, y: np.ndarray) -> Tensor:
-        return torch.as_tensor(y, dtype=torch.long)
+        return torch.as_tensor(y, dtype=torch.long, device=self.device)
+
+    def inputs(self, x: np.ndarray) -> Tensor:
+        """``x`` as float64 on the victim's device."""
+        return torch.as_tensor(x, dtype=torch.float64, device=self.device)
 
     def fit(self, x: np.ndarray, y: np.ndarray, extra_x: np.ndarray | None = None,
             extra_y: np.ndarray | None = None) -> ParamDict:
         """Seeded SGD-momentum on ``(x, y)`` plus the extra points (the stated budget)."""
         if extra_x is not None:
             x, y = np.vstack([x, extra_x]), np.concatenate([y, extra_y])
-        xs, ys = torch.as_tensor(x, dtype=torch.float64), self.labels(y)
+        xs, ys = self.inputs(x), self.labels(y)
         g = torch.Generator().manual_seed(self.budget.seed)
-        params = {k: v.requires_grad_(True) for k, v in self.initial(g).items()}
+        params = {k: v.to(self.device).requires_grad_(True) for k, v in self.initial(g).items()}
         optimizer = torch.optim.SGD(list(params.values()), lr=self.budget.lr, momentum=MOMENTUM)
         for epoch in range(self.budget.epochs):
-            order = torch.randperm(len(ys), generator=g)
+            order = torch.randperm(len(ys), generator=g).to(self.device)
             for start in range(0, len(ys), self.budget.batch_size):
                 batch = order[start:start + self.budget.batch_size]
                 loss = self.objective.losses(params, xs[batch], ys[batch]).mean()
@@ -151,15 +163,15 @@ class NetworkVictim(ABC):
     def score(self, params: ParamDict, x: np.ndarray, y: np.ndarray) -> float:
         """Test accuracy of ``argmax`` of the logits."""
         with torch.no_grad():
-            logits = self.forward(params, torch.as_tensor(x, dtype=torch.float64))
-        return float((logits.argmax(dim=1).numpy() == np.asarray(y)).mean())
+            logits = self.forward(params, self.inputs(x))
+        return float((logits.argmax(dim=1).cpu().numpy() == np.asarray(y)).mean())
 
     def tau(self, params: ParamDict, x: np.ndarray, y: np.ndarray) -> float:
         """Last-layer ``tau(2)`` from the penultimate features (seed 002 Theorem 4)."""
         with torch.no_grad():
-            phi = self.penultimate(params, torch.as_tensor(x, dtype=torch.float64))
+            phi = self.penultimate(params, self.inputs(x)).cpu().numpy()
         rho = self.c_r * float(params["wout"].pow(2).sum())
-        return th.tau_last_layer(phi.numpy(), params["wout"].numpy(), params["bout"].numpy(),
+        return th.tau_last_layer(phi, params["wout"].cpu().numpy(), params["bout"].cpu().numpy(),
                                  np.asarray(y), classes=2, rho=rho)
 
     @abstractmethod
@@ -187,11 +199,11 @@ class LeakyNetVictim(NetworkVictim):
 
     def __init__(self, c_r: float, classes: int, features: int, hidden: int = 784,
                  epochs: int = 20, lr: float = 0.05, batch_size: int = 128,
-                 seed: int = 0) -> None:
+                 seed: int = 0, device: str | torch.device = "cpu") -> None:
         if hidden < 1:
             raise VictimError(f"leakynet: hidden must be >= 1, got {hidden}")
         self.hidden = hidden
-        super().__init__(c_r, classes, features, Budget(epochs, lr, batch_size, seed))
+        super().__init__(c_r, classes, features, Budget(epochs, lr, batch_size, seed), device)
 
     def __repr__(self) -> str:
         return f"{super().__repr__()[:-1]}, hidden={self.hidden})"
@@ -220,7 +232,8 @@ class ConvNetVictim(NetworkVictim):
 
     def __init__(self, c_r: float, classes: int, features: int,
                  channels: tuple[int, int] = (16, 32), hidden: int = 128, epochs: int = 20,
-                 lr: float = 0.05, batch_size: int = 128, seed: int = 0) -> None:
+                 lr: float = 0.05, batch_size: int = 128, seed: int = 0,
+                 device: str | torch.device = "cpu") -> None:
         side = math.isqrt(features)
         if side * side != features or side < 6:
             raise VictimError(f"convnet: features must be a square image of side >= 6, got "
@@ -229,7 +242,7 @@ class ConvNetVictim(NetworkVictim):
             raise VictimError(f"convnet: channels must be two positive ints and hidden >= 1, "
                               f"got {channels!r}, {hidden}")
         self.channels, self.hidden, self.side = tuple(channels), hidden, side
-        super().__init__(c_r, classes, features, Budget(epochs, lr, batch_size, seed))
+        super().__init__(c_r, classes, features, Budget(epochs, lr, batch_size, seed), device)
 
     def __repr__(self) -> str:
         return f"{super().__repr__()[:-1]}, channels={self.channels}, hidden={self.hidden})"

@@ -25,6 +25,7 @@ from torch import Tensor
 from bench.poisoning.convex import Params
 
 LOSSES = ("logistic", "hinge", "squared", "softmax")
+PER_SAMPLE_CHUNK = 1024  # samples per vectorised per-sample gradient pass
 ParamDict = dict[str, Tensor]
 
 
@@ -85,16 +86,28 @@ class Objective:
         reg = self.regularizer_grad(params)
         return flatten({k: sums[k] / x.shape[0] + reg[k] for k in params})
 
-    def per_sample_gradients(self, params: ParamDict, x: Tensor, y: Tensor) -> Tensor:
-        """``[n, p]`` matrix of ``grad l(x_i, y_i)`` (no regularizer), via ``torch.func``."""
+    def per_sample_gradients(self, params: ParamDict, x: Tensor, y: Tensor,
+                             names: tuple[str, ...] | None = None,
+                             chunk: int = PER_SAMPLE_CHUNK) -> Tensor:
+        """``[n, p]`` matrix of ``grad l(x_i, y_i)`` (no regularizer), via ``torch.func``.
+
+        ``names`` restricts the gradient to those parameters (the rest held fixed; ``None``:
+        all); samples are vectorised ``chunk`` at a time, bounding the memory of large models.
+        """
         detached = {k: v.detach() for k, v in params.items()}
+        free = {k: detached[k] for k in (names or tuple(detached))}
 
         def one(xi: Tensor, yi: Tensor) -> Tensor:
-            grads = torch.func.grad(
-                lambda p: self.losses(p, xi.unsqueeze(0), yi.unsqueeze(0)).sum())(detached)
+            grads = torch.func.grad(lambda p: self.losses(
+                {**detached, **p}, xi.unsqueeze(0), yi.unsqueeze(0)).sum())(free)
             return flatten(grads)
 
-        return torch.func.vmap(one)(x, y)
+        return torch.func.vmap(one, chunk_size=chunk)(x, y)
+
+
+def last_layer_names(params: ParamDict) -> tuple[str, ...]:
+    """The last layer's names: the two parameters named last (a weight and its bias)."""
+    return tuple(params)[-2:]
 
 
 def flatten(tensors: ParamDict) -> Tensor:

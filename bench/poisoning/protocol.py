@@ -12,6 +12,9 @@ One run, for a data set, a victim (``model``), a target (setting), an attack and
    retrains from the poisoned model on the whole mixture with its own objective;
 5. measure on the test set.
 
+A network victim runs on the run's ``device`` (its data, models, poisons and defenses with it);
+a convex victim's exact solvers run on the CPU whatever the device.
+
 The primary metric is the **drop** ``100 (score(clean) - score(final))`` in points, ``final``
 being the defended model where there is a defense.  Higher is *better for the attack*: the
 poisoning leaderboard ranks attacks (rows) by their drop at each ``eps_d`` (columns), so the
@@ -98,9 +101,12 @@ def load_poison_data(spec: Component, seed: int) -> PoisonData:
     return data
 
 
-def build_victim(spec: Component, c_r: float, data: PoisonData) -> Any:
+def build_victim(spec: Component, c_r: float, data: PoisonData,
+                 device: torch.device | str = "cpu") -> Any:
+    """The victim ``spec`` names for ``data``; on ``device`` if it takes one (networks)."""
     victim = victims.make_with_optional(spec.name, {"c_r": c_r, "classes": data.classes,
-                                                    "features": data.x_train.shape[1]},
+                                                    "features": data.x_train.shape[1],
+                                                    "device": device},
                                         **spec.params)
     victim.check(data.task)
     return victim
@@ -164,9 +170,10 @@ class RetrainProtocol(Protocol):
         sc: RetrainSettings = scenario.settings  # type: ignore[assignment]
         clock = _Clock()
         data = load_poison_data(scenario.dataset, sc.data_seed_of(seeds.split))
-        victim = build_victim(scenario.model, sc.c_r, data)
+        victim = build_victim(scenario.model, sc.c_r, data, device)
+        on = getattr(victim, "device", torch.device("cpu"))
         xs, ys = data.x_train, data.y_train
-        x, y = torch.as_tensor(xs), victim.labels(ys)
+        x, y = torch.as_tensor(xs, device=on), victim.labels(ys)
         objective = victim.objective
 
         def report(step: int, **values: float) -> None:
@@ -200,7 +207,7 @@ class RetrainProtocol(Protocol):
         if scenario.defense.aggregator.name != "none":
             sanitizer = sanitizers.make(scenario.defense.aggregator.name,
                                         **scenario.defense.aggregator.params)
-            mixture = torch.as_tensor(mixture_x), victim.labels(mixture_y)
+            mixture = torch.as_tensor(mixture_x, device=on), victim.labels(mixture_y)
             with clock.phase("defense"):
                 if hasattr(sanitizer, "retrain"):  # robust training (MaxUp): nothing removed
                     final = sanitizer.retrain(objective, poisoned, *mixture, seeds.train)
@@ -213,7 +220,8 @@ class RetrainProtocol(Protocol):
         report(4, final_accuracy=final_score)
 
         eps_used = count / len(ys)
-        grad = objective.gradient(target, torch.as_tensor(mixture_x), victim.labels(mixture_y))
+        grad = objective.gradient(target, torch.as_tensor(mixture_x, device=on),
+                                  victim.labels(mixture_y))
         distance = float((_flat(poisoned) - _flat(target)).norm())
         metrics: dict[str, float | None] = {
             "drop": 100.0 * (clean_score - final_score),
@@ -239,7 +247,7 @@ class RetrainProtocol(Protocol):
 
 
 def _flat(params: dict[str, torch.Tensor]) -> torch.Tensor:
-    return torch.cat([p.reshape(-1) for p in params.values()])
+    return torch.cat([p.reshape(-1).cpu() for p in params.values()])
 
 
 def _bound_margin(victim: Any, target: dict[str, torch.Tensor], x: np.ndarray, y: np.ndarray,

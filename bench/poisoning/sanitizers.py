@@ -5,7 +5,10 @@ with per-sample gradients ``g_i`` of the victim's loss at the model trained on t
 (poisoned) set, centre them, take the top right singular vector ``v`` of the centred matrix and
 score each point by ``s_i = <g_i - mean_j g_j, v>^2``; remove the ``remove`` highest-scoring
 points and retrain.  Reading of "remove eps_d points": ``remove = round(eps_d n)``, the number
-of poisons added, in one pass (no iteration; seed 002 does not say).
+of poisons added, in one pass (no iteration; seed 002 does not say).  ``layers="last"`` takes
+the gradients of the last layer only (its weight and bias), which keeps the ``[n, p]`` matrix of
+a network in memory (the NN's full matrix at seed 002's scale would need ~150 GB); seed 002 does
+not say which parameters its networks' Sever used.
 
 .. math::
 
@@ -19,8 +22,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from bench.poisoning.objective import Objective, ParamDict
+from bench.poisoning.objective import Objective, ParamDict, last_layer_names
 from bench.registry import sanitizers
+
+SEVER_LAYERS = ("all", "last")
 
 
 class SanitizerError(ValueError):
@@ -50,8 +55,17 @@ def keep_lowest(scores: Tensor, remove: int) -> Tensor:
 @dataclass(frozen=True)
 class Sever:
     """Sever (Diakonikolas et al. 2019): drop the top-scoring points along the top gradient
-    singular direction, once."""
+    singular direction, once; ``layers`` is ``"all"`` or ``"last"`` (module docstring)."""
+
+    layers: str = "all"
+
+    def __post_init__(self) -> None:
+        if self.layers not in SEVER_LAYERS:
+            raise SanitizerError(f"sever: layers must be one of {SEVER_LAYERS}, got "
+                                 f"{self.layers!r}")
 
     def keep(self, objective: Objective, params: ParamDict, x: Tensor, y: Tensor,
              remove: int) -> Tensor:
-        return keep_lowest(sever_scores(objective.per_sample_gradients(params, x, y)), remove)
+        names = last_layer_names(params) if self.layers == "last" else None
+        gradients = objective.per_sample_gradients(params, x, y, names)
+        return keep_lowest(sever_scores(gradients), remove)

@@ -25,15 +25,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from bench.poisoning.objective import Objective, ParamDict, flatten
+from bench.poisoning.objective import Objective, ParamDict, flatten, last_layer_names
 from bench.poisoning.sanitizers import SanitizerError, keep_lowest
 from bench.registry import sanitizers
-
-LAST_LAYER = 2  # a weight and its bias
-
-
-def last_layer_names(params: ParamDict) -> tuple[str, ...]:
-    return tuple(params)[-LAST_LAYER:]
 
 
 def self_influence_scores(objective: Objective, params: ParamDict, x: Tensor, y: Tensor,

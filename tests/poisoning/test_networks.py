@@ -115,3 +115,14 @@ def test_leakynet_needs_a_multiclass_task() -> None:
 def test_squares3_labels_cycle(tiny) -> None:
     assert np.array_equal(tiny.y_train[:6], [0, 1, 2, 0, 1, 2]) and tiny.x_train.shape == (90, 64)
     assert tiny.x_train.min() >= 0.0 and tiny.x_train.max() <= 1.0
+
+
+@each_network
+def test_a_network_keeps_its_model_and_labels_on_its_device(name, tiny) -> None:
+    victim = build(name, device="cpu")
+    params = victim.fit(tiny.x_train, tiny.y_train)
+    assert victim.device == torch.device("cpu") and "device=cpu" in repr(victim)
+    assert all(p.device == victim.device for p in params.values())
+    assert victim.labels(tiny.y_train).device == victim.device
+    # the same seed draws the same initialisation whatever the device asked for
+    assert torch.equal(build(name).fit(tiny.x_train, tiny.y_train)["bout"], params["bout"])

@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from bench.poisoning import sanitizers as sz
+from bench.poisoning.data import squares3
 from bench.poisoning.objective import linear_objective, params_to_torch
-from bench.registry import sanitizers
+from bench.registry import sanitizers, victims
 
 from .conftest import C_R
 
@@ -34,3 +35,23 @@ def test_sever_removes_planted_far_points(or_set, or_victim) -> None:
 def test_sever_refuses_impossible_removals(remove: int) -> None:
     with pytest.raises(sz.SanitizerError, match="remove"):
         sz.keep_lowest(torch.zeros(4), remove)
+
+
+@pytest.mark.uses("leakynet")
+def test_last_layer_gradients_are_the_last_columns_of_the_full_matrix() -> None:
+    victim = victims.make_with_optional("leakynet", {"c_r": C_R, "classes": 3, "features": 64},
+                                        hidden=8, epochs=1)
+    params = victim.initial(torch.Generator().manual_seed(0))
+    data = squares3()
+    x, y = torch.as_tensor(data.x_train[:40]), victim.labels(data.y_train[:40])
+    full = victim.objective.per_sample_gradients(params, x, y)
+    last = victim.objective.per_sample_gradients(params, x, y, ("wout", "bout"), chunk=7)
+    assert last.shape == (40, 3 * 8 + 3)
+    assert torch.allclose(last, full[:, -last.shape[1]:], atol=1e-12)
+    kept = sanitizers.make("sever", layers="last").keep(victim.objective, params, x, y, 4)
+    assert torch.equal(kept, sz.keep_lowest(sz.sever_scores(last), 4))
+
+
+def test_sever_refuses_an_unknown_layer_choice() -> None:
+    with pytest.raises(ValueError, match="sever: layers must be one of"):
+        sanitizers.make("sever", layers="first")
