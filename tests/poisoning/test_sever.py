@@ -38,7 +38,7 @@ def test_sever_refuses_impossible_removals(remove: int) -> None:
 
 
 @pytest.mark.uses("leakynet")
-def test_last_layer_gradients_are_the_last_columns_of_the_full_matrix() -> None:
+def test_leakynet_last_layer_gradients_are_the_last_columns_of_the_full_matrix() -> None:
     victim = victims.make_with_optional("leakynet", {"c_r": C_R, "classes": 3, "features": 64},
                                         hidden=8, epochs=1)
     params = victim.initial(torch.Generator().manual_seed(0))
