@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +39,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from bench.poisoning import threshold as th
-from bench.poisoning.objective import Objective, ParamDict
+from bench.poisoning.objective import Objective, ParamDict, last_layer_names
 from bench.poisoning.victims import VictimError
 from bench.registry import victims
 
@@ -108,6 +109,7 @@ class NetworkVictim(ABC):
     name: str
     task = "multiclass"
     convex = None  # label-flip targets need an exact solver; networks have none
+    chunk: int | None = None  # samples per pass (Objective.chunk); None: the whole set
 
     def __init__(self, c_r: float, classes: int, features: int, budget: Budget,
                  device: str | torch.device = "cpu") -> None:
@@ -117,7 +119,7 @@ class NetworkVictim(ABC):
             raise VictimError(f"{self.name}: features must be >= 1, got {features}")
         self.c_r, self.classes, self.features, self.budget = c_r, classes, features, budget
         self.device = torch.device(device)
-        self.objective = Objective(self.forward, "softmax", c_r, self.weight_names())
+        self.objective = Objective(self.forward, "softmax", c_r, self.weight_names(), self.chunk)
 
     def __repr__(self) -> str:
         return (f"{self.name}(c_r={self.c_r}, classes={self.classes}, {self.budget}, "
@@ -160,18 +162,25 @@ class NetworkVictim(ABC):
                 optimizer.step()
         return {k: v.detach() for k, v in params.items()}
 
+    def _evaluate(self, fn: Callable[[ParamDict, Tensor], Tensor], params: ParamDict,
+                  x: np.ndarray) -> np.ndarray:
+        """``fn(params, x)`` without a graph, ``chunk`` samples at a time, as a CPU array."""
+        size = max(1, self.chunk or len(x))
+        with torch.no_grad():
+            parts = [fn(params, self.inputs(x[i:i + size])).cpu() for i in range(0, len(x), size)]
+        return torch.cat(parts).double().numpy()
+
     def score(self, params: ParamDict, x: np.ndarray, y: np.ndarray) -> float:
         """Test accuracy of ``argmax`` of the logits."""
-        with torch.no_grad():
-            logits = self.forward(params, self.inputs(x))
-        return float((logits.argmax(dim=1).cpu().numpy() == np.asarray(y)).mean())
+        logits = self._evaluate(self.forward, params, x)
+        return float((logits.argmax(axis=1) == np.asarray(y)).mean())
 
     def tau(self, params: ParamDict, x: np.ndarray, y: np.ndarray) -> float:
         """Last-layer ``tau(2)`` from the penultimate features (seed 002 Theorem 4)."""
-        with torch.no_grad():
-            phi = self.penultimate(params, self.inputs(x)).cpu().numpy()
-        rho = self.c_r * float(params["wout"].pow(2).sum())
-        return th.tau_last_layer(phi, params["wout"].cpu().numpy(), params["bout"].cpu().numpy(),
+        phi = self._evaluate(self.penultimate, params, x)
+        weight, bias = (params[k].detach().cpu().double() for k in last_layer_names(params))
+        rho = self.c_r * float(weight.pow(2).sum())
+        return th.tau_last_layer(phi, weight.numpy(), bias.numpy(),
                                  np.asarray(y), classes=2, rho=rho)
 
     @abstractmethod

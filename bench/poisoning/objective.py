@@ -10,6 +10,10 @@ the biases, as seed 001 eq. (1)).  The objective of a weighted set is
 
 Losses: ``logistic`` ``log(1 + e^{-y s})`` and ``hinge`` ``max(0, 1 - y s)`` with ``y in ±1``;
 ``squared`` ``(s - y)^2 / 2``; ``softmax`` cross-entropy with integer labels.
+
+``chunk`` (``None``: everything at once) bounds how many samples one pass differentiates, for
+models whose activations over the whole set do not fit in memory (a ResNet on CIFAR-10): sums of
+gradients are then accumulated over chunks, which changes nothing but the rounding.
 """
 
 from __future__ import annotations
@@ -56,8 +60,11 @@ class Objective:
     loss: str
     c_r: float
     regularized: tuple[str, ...]
+    chunk: int | None = None
 
     def __post_init__(self) -> None:
+        if self.chunk is not None and not (isinstance(self.chunk, int) and self.chunk >= 1):
+            raise ValueError(f"chunk must be None or an integer >= 1, got {self.chunk!r}")
         if self.loss not in LOSSES:
             raise ValueError(f"loss {self.loss!r} is not one of {', '.join(LOSSES)}")
         if not (np.isfinite(self.c_r) and self.c_r >= 0):
@@ -73,12 +80,18 @@ class Objective:
 
     def loss_sum_grad(self, params: ParamDict, x: Tensor, y: Tensor,
                       create_graph: bool = False) -> ParamDict:
-        """``sum_i grad l(x_i, y_i)`` w.r.t. every parameter (graph kept when asked)."""
+        """``sum_i grad l(x_i, y_i)`` w.r.t. every parameter (graph kept when asked; without a
+        graph, accumulated over ``chunk`` samples at a time)."""
         leaves = {k: v if v.requires_grad else v.detach().requires_grad_(True)
                   for k, v in params.items()}
-        total = self.losses(leaves, x, y).sum()
-        grads = torch.autograd.grad(total, list(leaves.values()), create_graph=create_graph)
-        return dict(zip(leaves, grads, strict=True))
+        size = max(1, x.shape[0] if create_graph or self.chunk is None else self.chunk)
+        sums: list[Tensor] | None = None
+        for start in range(0, max(1, x.shape[0]), size):
+            total = self.losses(leaves, x[start:start + size], y[start:start + size]).sum()
+            grads = torch.autograd.grad(total, list(leaves.values()), create_graph=create_graph)
+            sums = list(grads) if sums is None else [a + b for a, b in zip(sums, grads,
+                                                                            strict=True)]
+        return dict(zip(leaves, sums, strict=True))
 
     def gradient(self, params: ParamDict, x: Tensor, y: Tensor) -> Tensor:
         """``grad F`` of the clean set as one flat vector (mean loss + regularizer)."""
@@ -88,11 +101,12 @@ class Objective:
 
     def per_sample_gradients(self, params: ParamDict, x: Tensor, y: Tensor,
                              names: tuple[str, ...] | None = None,
-                             chunk: int = PER_SAMPLE_CHUNK) -> Tensor:
+                             chunk: int | None = None) -> Tensor:
         """``[n, p]`` matrix of ``grad l(x_i, y_i)`` (no regularizer), via ``torch.func``.
 
         ``names`` restricts the gradient to those parameters (the rest held fixed; ``None``:
-        all); samples are vectorised ``chunk`` at a time, bounding the memory of large models.
+        all); samples are vectorised ``chunk`` at a time (default: the objective's ``chunk``,
+        else :data:`PER_SAMPLE_CHUNK`), bounding the memory of large models.
         """
         detached = {k: v.detach() for k, v in params.items()}
         free = {k: detached[k] for k in (names or tuple(detached))}
@@ -102,7 +116,8 @@ class Objective:
                 {**detached, **p}, xi.unsqueeze(0), yi.unsqueeze(0)).sum())(free)
             return flatten(grads)
 
-        return torch.func.vmap(one, chunk_size=chunk)(x, y)
+        size = chunk or self.chunk or PER_SAMPLE_CHUNK
+        return torch.func.vmap(one, chunk_size=size)(x, y)
 
 
 def last_layer_names(params: ParamDict) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -136,3 +137,18 @@ def test_fraction_out_of_range_names_eps_d(eps_d) -> None:
 def test_non_finite_poisons_are_refused() -> None:
     with pytest.raises(gcm.PoisonError, match="poisons"):
         gcm.Poisons(torch.tensor([[float("nan")]]), torch.tensor([1.0]))
+
+
+def test_chunked_canceling_takes_the_full_batch_steps(or_set, flipped_or_target) -> None:
+    x, y = torch.as_tensor(or_set.x_train), torch.as_tensor(or_set.y_train)
+    whole = linear_objective("logistic", C_R)
+    pieces = dataclasses.replace(whole, chunk=7)
+    target = params_to_torch(flipped_or_target)
+    sums = [gcm.flatten(o.loss_sum_grad(target, x, y)) for o in (whole, pieces)]
+    torch.testing.assert_close(sums[1], sums[0], rtol=1e-12, atol=1e-12)
+    runs = [gcm.gradient_canceling(o, target, x, y, 0.2, epochs=15, seed=0)
+            for o in (whole, pieces)]
+    torch.testing.assert_close(runs[1].x, runs[0].x, rtol=1e-9, atol=1e-10)
+    assert runs[1].curve == pytest.approx(runs[0].curve, rel=1e-9)
+    with pytest.raises(ValueError, match="chunk"):
+        dataclasses.replace(whole, chunk=0)
