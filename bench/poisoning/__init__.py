@@ -14,6 +14,7 @@ from bench.poisoning import (  # noqa: F401
     model_targeted,
     networks,
     protocol,
+    resnet_victim,
     robust_training,
     sanitizers,
     self_influence,

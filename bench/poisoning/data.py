@@ -17,6 +17,10 @@ name in brackets, so grids and ``pytest -k`` use one name per data set.
   victims' tests and smoke cells (not from the papers).
 - ``mnist17`` [mnist17]: the test set's 2,163 ones and sevens (labels 7 -> +1, 1 -> -1), split
   deterministically 80 / 20 (seed 001 used 13,007 training digits, which are not available).
+- ``cifar10_pixels`` [cifar10-pixels]: CIFAR-10 as flattened pixels in [0, 1] (the
+  ``rawcifar10`` images of ``$BYZBENCH_DATA``: the binary release or the JPEG folders),
+  50,000 / 10,000 (seed 002 §5.1); ``train`` / ``test`` keep a seeded subset of each, for small
+  runs.  Unavailable (cases skip) exactly when ``rawcifar10`` is.
 
 Every data set is deterministic from its seed and refuses a training set with one class.
 """
@@ -177,3 +181,23 @@ def squares3(seed: int = 0, n: int = 90, side: int = 8, sigma: float = 0.15) -> 
 
     (x, y), (xt, yt) = draw(), draw()
     return PoisonData("squares3", x, y, xt, yt, "multiclass", 0.0, 1.0)
+
+
+@datasets.register("cifar10-pixels", tags={"poisoning", "image"})
+def cifar10_pixels(seed: int = 0, train: int | None = None,
+                   test: int | None = None) -> PoisonData:
+    """CIFAR-10, 10 classes, flattened ``3 x 32 x 32`` pixels in [0, 1]; optional seeded
+    subsets of ``train`` and ``test`` images."""
+    images = datasets.make("rawcifar10")
+    rng = np.random.default_rng(seed)
+
+    def subset(x, y, size: int | None, split: str) -> tuple[np.ndarray, np.ndarray]:
+        if size is not None and not 1 <= size <= len(y):
+            raise DataError(f"cifar10-pixels: {split} must lie in [1, {len(y)}], got {size}")
+        keep = np.arange(len(y)) if size is None else np.sort(rng.permutation(len(y))[:size])
+        flat = x.reshape(x.shape[0], -1)[keep].numpy().astype(np.float64)
+        return flat, y[keep].numpy().astype(np.int64)
+
+    x_tr, y_tr = subset(images.x_train, images.y_train, train, "train")
+    x_te, y_te = subset(images.x_test, images.y_test, test, "test")
+    return PoisonData("cifar10-pixels", x_tr, y_tr, x_te, y_te, "multiclass", 0.0, 1.0)
