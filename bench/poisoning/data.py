@@ -27,6 +27,7 @@ Every data set is deterministic from its seed and refuses a training set with on
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,14 +136,23 @@ def lsq2d(seed: int = 0, n: int = 200) -> PoisonData:
 
 
 def mnist_test_digits(folder: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The 10,000 official MNIST test digits as float64 ``[N, 784]`` in [0, 1] and int labels."""
+    """The 10,000 official MNIST test digits as float64 ``[N, 784]`` in [0, 1] and int labels
+    (read-only arrays, decoded once per folder and process: grids validate every case)."""
     folder = shared_mnist_folder() if folder is None else folder
     images, labels = folder / "t10k-images-idx3-ubyte.gz", folder / "t10k-labels-idx1-ubyte.gz"
     for path in (images, labels):
         if not path.exists():
             raise MnistMissing(f"MNIST test file missing: {path}")
+    return _decoded(images, labels, images.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _decoded(images: Path, labels: Path, stamp: int) -> tuple[np.ndarray, np.ndarray]:
     x = read_idx(images).numpy().reshape(-1, 784).astype(np.float64) / 255.0
-    return x, read_idx(labels).numpy().astype(np.int64)
+    y = read_idx(labels).numpy().astype(np.int64)
+    x.setflags(write=False)
+    y.setflags(write=False)
+    return x, y
 
 
 @datasets.register("mnist-tt", tags={"poisoning", "image"})
