@@ -60,8 +60,8 @@ class ResNet18Victim(NetworkVictim):
         if not (isinstance(chunk, int) and chunk >= 1):
             raise VictimError(f"resnet18: chunk must be an integer >= 1, got {chunk!r}")
         self.width, self.groups, self.side, self.chunk = width, groups, side, chunk
-        self.net = ResNet(CHANNELS, classes, BLOCKS, tuple(width * m for m in (1, 2, 4, 8)),
-                          "group", groups, "b")
+        self.classes = classes
+        self.net = self._network(seed)  # the layout functional_call runs; its values unused
         self.features_of = _Features(self.net)
         super().__init__(c_r, classes, features, Budget(epochs, lr, batch_size, seed), device)
 
@@ -72,14 +72,16 @@ class ResNet18Victim(NetworkVictim):
     def weight_names(self) -> tuple[str, ...]:
         return tuple(k for k, p in self.net.named_parameters() if p.ndim > 1)
 
-    def initial(self, g: torch.Generator) -> ParamDict:
-        """The module's own initialisation (He-normal convolutions), drawn from ``g``."""
-        seed = int(torch.randint(2**62, (1,), generator=g))
+    def _network(self, seed: int) -> ResNet:
+        """A fresh ResNet initialised from ``seed``, leaving the global RNG as it was."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            fresh = ResNet(CHANNELS, self.classes, BLOCKS, tuple(self.width * m for m in
-                                                                 (1, 2, 4, 8)),
-                           "group", self.groups, "b")
+            return ResNet(CHANNELS, self.classes, BLOCKS,
+                          tuple(self.width * m for m in (1, 2, 4, 8)), "group", self.groups, "b")
+
+    def initial(self, g: torch.Generator) -> ParamDict:
+        """The module's own initialisation (He-normal convolutions), drawn from ``g``."""
+        fresh = self._network(int(torch.randint(2**62, (1,), generator=g)))
         return {k: v.detach().clone() for k, v in fresh.named_parameters()}
 
     def _images(self, params: ParamDict, x: Tensor) -> Tensor:

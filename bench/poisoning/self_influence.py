@@ -50,10 +50,7 @@ def self_influence_scores(objective: Objective, params: ParamDict, x: Tensor, y:
     base = flatten({k: fixed[k] for k in names})
     hessian = torch.autograd.functional.hessian(objective_value, base)
     hessian = hessian + damping * torch.eye(base.numel(), dtype=base.dtype, device=base.device)
-    per_sample = torch.func.vmap(
-        lambda xi, yi: torch.func.grad(
-            lambda v: objective.losses(substitute(v), xi.unsqueeze(0), yi.unsqueeze(0)).sum()
-        )(base))(x, y)
+    per_sample = objective.per_sample_gradients(params, x, y, names)
     solved = torch.linalg.solve(hessian, per_sample.T)
     return (per_sample * solved.T).sum(dim=1)
 

@@ -58,7 +58,9 @@ def test_resnet18_victim_has_the_cifar_resnet18_parameters() -> None:
 def test_resnet18_victim_is_seeded_and_scores_the_same_in_chunks() -> None:
     x = np.random.default_rng(1).random((10, 3072))
     y = np.arange(10) % 3
+    state = torch.get_rng_state()
     first, again = build().fit(x, y), build().fit(x, y)
+    assert torch.equal(torch.get_rng_state(), state)  # the global RNG is left alone
     assert all(torch.equal(first[k], again[k]) for k in first)
     whole, pieces = build(chunk=10), build(chunk=3)
     assert whole.score(first, x, y) == pieces.score(first, x, y)
