@@ -46,9 +46,11 @@ _FLIP_TARGETS: dict[tuple, Target] = {}
 
 @dataclass(frozen=True)
 class ReportedPoisons(Poisons):
-    """Poisons with the attack's own metrics (the protocol's ``ATTACK_METRICS``)."""
+    """Poisons with the attack's own metrics (the protocol's ``ATTACK_METRICS``) and further
+    per-iteration curves for the record, beside ``curve``."""
 
     metrics: dict[str, float | None] = field(default_factory=dict)
+    curves: dict[str, list[float]] = field(default_factory=dict)
 
 
 def convex_victim_for(objective: Objective) -> ConvexVictim:
@@ -84,13 +86,14 @@ def repeated(X: np.ndarray, y: np.ndarray, copies: np.ndarray, like: Tensor
 def mtp_run(victim: ConvexVictim, X: np.ndarray, y: np.ndarray, target: Params, lo: float,
             hi: float, epsilon: float, budget: int, copies: int, restarts: int,
             seed: int) -> AttackResult:
-    """Algorithm 1 on these inputs, once per process (shared by ``mtp`` and ``kkt``)."""
+    """Algorithm 1 on these inputs, once per process (shared by ``mtp`` and ``kkt``).  The
+    per-iteration accuracy is on the clean training set: the adversary has no test set."""
     key = (repr(victim), fingerprint(X, y, target.vector()), lo, hi, epsilon, budget, copies,
            restarts, seed)
     if key not in _RUNS:
         _RUNS[key] = model_targeted_poisoning(victim, X, y, target, lo=lo, hi=hi,
                                               epsilon=epsilon, budget=budget, copies=copies,
-                                              restarts=restarts, seed=seed)
+                                              eval_X=X, eval_y=y, restarts=restarts, seed=seed)
     return _RUNS[key]
 
 
@@ -180,8 +183,14 @@ class ModelTargetedPoisoning:
             "epsilon_reached": float(result.stopped == "epsilon"),
             "seconds_per_retrain": seconds / result.retrains,
         }
-        return ReportedPoisons(px.to(x.device), py.to(y.device),
-                               [it.max_difference for it in result.log], metrics)
+        log = result.curves()
+        curves = {"best_loss_difference": log["best_difference"],
+                  "target_distance": log["distance"], "train_accuracy": log["accuracy"],
+                  "seconds": log["seconds"]}
+        if self.certify == "target" and bound is not None:
+            curves["lower_bound"] = result.lower_bound_curve()
+        return ReportedPoisons(px.to(x.device), py.to(y.device), log["max_difference"],
+                               metrics, curves)
 
 
 @poisoners.register("kkt", tags={"model-targeted", "baseline"})

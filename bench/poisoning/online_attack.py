@@ -69,6 +69,16 @@ class AttackResult:
         zs = [it.z for it in self.log]
         return None if all(z is None for z in zs) else certified_count(zs)
 
+    def lower_bound_curve(self) -> list[float]:
+        """The Theorem 2 bound certified by the iterates so far, after each iteration."""
+        best: float | None = None
+        out = []
+        for it in self.log:
+            if it.z is not None and (best is None or it.z > best):
+                best = it.z
+            out.append(float(certified_count([best])))
+        return out
+
     def curves(self) -> dict[str, list[float]]:
         keys = ("max_difference", "best_difference", "distance", "accuracy", "z", "seconds")
         return {k: [float("nan") if getattr(i, k) is None else float(getattr(i, k))

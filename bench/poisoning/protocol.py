@@ -241,6 +241,7 @@ class RetrainProtocol(Protocol):
         reported = getattr(poisons, "metrics", {})  # seed 001 attacks (ATTACK_METRICS)
         metrics.update({m.name: reported.get(m.name) for m in ATTACK_METRICS})
         curves = {attack.curve_name: list(poisons.curve)} if poisons.curve else {}
+        curves.update(getattr(poisons, "curves", {}))  # seed 001 attacks' per-iteration logs
         return Outcome(metrics=metrics, curves=curves, phases=clock.phases,
                        counters={"retrains": 2 + (recovery is not None)},
                        diagnostics={"requested_epsilon": eps_d})

@@ -42,6 +42,24 @@ def test_reported_values_agree_with_the_poisons(setting) -> None:
     assert exact == pytest.approx(m["max_loss_difference"], abs=1e-6) and exact <= 0.01
 
 
+def test_per_iteration_curves_follow_the_run(setting) -> None:
+    data, victim, target, clean, x, y = setting
+    out = ModelTargetedPoisoning(epsilon=0.01, certify="target").poison(
+        HINGE, target, clean, x, y, 3.0, 0.0, 1.0, seed=0)
+    curves = out.curves
+    assert {len(c) for c in curves.values()} == {len(out.curve)}
+    best, bound = curves["best_loss_difference"], curves["lower_bound"]
+    assert best == [min(out.curve[:t + 1]) for t in range(len(out.curve))]
+    assert bound == sorted(bound) and bound[-1] == out.metrics["lower_bound"]
+    assert all(0.0 <= a <= 1.0 for a in curves["train_accuracy"])
+    theta_0 = params_from_torch(clean)
+    assert curves["target_distance"][0] == pytest.approx(
+        theta_0.distance(params_from_torch(target)), rel=1e-6)   # iteration 0 is the clean fit
+    uncertified = ModelTargetedPoisoning(epsilon=0.01, certify="never").poison(
+        HINGE, target, clean, x, y, 3.0, 0.0, 1.0, seed=0)
+    assert "lower_bound" not in uncertified.curves
+
+
 def test_budget_caps_the_attack(setting) -> None:
     _, _, target, clean, x, y = setting
     out = ModelTargetedPoisoning(epsilon=1e-6, certify="never").poison(
