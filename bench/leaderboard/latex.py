@@ -21,45 +21,48 @@ def _value(text: CellText) -> str:
     return cell + (rf"$_{{{text.seeds}}}$" if text.seeds else "")
 
 
-def metric_table(group: Group) -> str:
-    """A table of metric columns (no ranks, rows in order)."""
-    attacks = group.attacks
+def _table(group: Group, columns: str, header: str, rows: list[str]) -> str:
+    """A booktabs ``table`` with the group's caption around a header line and body rows."""
     lines = [
         r"\begin{table}[t]",
         r"\centering",
         r"\small",
         rf"\caption{{{escape(group.title)}. {escape(legend(group))}}}",
-        r"\begin{tabular}{l" + "c" * len(attacks) + "}",
+        rf"\begin{{tabular}}{{{columns}}}",
         r"\toprule",
-        escape(group.row_header) + " & " + " & ".join(escape(group.header(a)) for a in attacks)
-        + r" \\",
+        header + r" \\",
         r"\midrule",
+        *(row + r" \\" for row in rows),
+        r"\bottomrule",
+        r"\end{tabular}",
+        r"\end{table}",
     ]
-    for row in group.rows:
-        texts = [cell_text(group, row, a) for a in attacks]
-        lines.append(escape(row.defense) + " & "
-                     + " & ".join("--" if t is None else _value(t) for t in texts) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     return "\n".join(lines) + "\n"
 
 
+def metric_table(group: Group) -> str:
+    """A table of metric columns (no ranks, rows in order)."""
+    attacks = group.attacks
+    header = (escape(group.row_header) + " & "
+              + " & ".join(escape(group.header(a)) for a in attacks))
+    rows = []
+    for row in group.rows:
+        texts = [cell_text(group, row, a) for a in attacks]
+        rows.append(escape(row.defense) + " & "
+                    + " & ".join("--" if t is None else _value(t) for t in texts))
+    return _table(group, "l" + "c" * len(attacks), header, rows)
+
+
 def latex_table(group: Group) -> str:
+    """The group's ranked table (or its metric table when it is not ranked)."""
     if not group.ranked:
         return metric_table(group)
     attacks = group.attacks
     worst_cases = [row.worst for row in group.rows]
     best = max(worst_cases) if group.higher_is_better else min(worst_cases)
-    lines = [
-        r"\begin{table}[t]",
-        r"\centering",
-        r"\small",
-        rf"\caption{{{escape(group.title)}. {escape(legend(group))}}}",
-        r"\begin{tabular}{rl" + "c" * len(attacks) + "rl}",
-        r"\toprule",
-        f"Rank & {escape(group.row_header).capitalize()} & "
-        + " & ".join(escape(a) for a in attacks) + r" & Worst case & Worst attack \\",
-        r"\midrule",
-    ]
+    header = (f"Rank & {escape(group.row_header).capitalize()} & "
+              + " & ".join(escape(a) for a in attacks) + " & Worst case & Worst attack")
+    rows = []
     for row in group.rows:
         cells = []
         for attack in attacks:
@@ -73,10 +76,9 @@ def latex_table(group: Group) -> str:
             cells.append(cell)
         worst = fmt(row.worst)
         worst = rf"\textbf{{{worst}}}" if row.worst == best else worst
-        lines.append(f"{row.rank} & {escape(row.defense)} & " + " & ".join(cells)
-                     + rf" & {worst} & {escape(row.worst_attack)} \\")
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
-    return "\n".join(lines) + "\n"
+        rows.append(f"{row.rank} & {escape(row.defense)} & " + " & ".join(cells)
+                    + f" & {worst} & {escape(row.worst_attack)}")
+    return _table(group, "rl" + "c" * len(attacks) + "rl", header, rows)
 
 
 def latex_document(groups: list[Group], header: str) -> str:
