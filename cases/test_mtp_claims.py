@@ -17,7 +17,7 @@ import pytest
 
 from bench.grid import Case, load_grid
 from bench.grids import GRIDS
-from pytest_byzbench.cases import case_runner, skip_unless_runnable
+from pytest_byzbench.cases import case_runner, claim_param, skip_unless_runnable
 
 CASES = load_grid(GRIDS / "mtp-standard.yaml")
 ONE_COPY = "mtp_certifytarget_epsilon0.1"
@@ -48,10 +48,8 @@ def case(model: str, goal: float, attack: str, improved: bool = False) -> Case:
 
 def param(claim: str, model: str, goal: float, *attacks: str):
     test_id = f"retrain-mnist17-{model}-koh_goal{goal:g}-{claim}"
-    marks = [pytest.mark.standard, pytest.mark.uses("retrain", "mnist17", model, "koh", *attacks)]
-    if test_id in MEASURED:
-        marks.append(pytest.mark.xfail(reason=MEASURED[test_id], strict=True))
-    return pytest.param(model, goal, id=test_id, marks=marks)
+    return claim_param(test_id, ("retrain", "mnist17", model, "koh", *attacks), model, goal,
+                       measured=MEASURED.get(test_id))
 
 
 def median(request: pytest.FixtureRequest, c: Case, metric: str) -> float:

@@ -13,7 +13,7 @@ import pytest
 
 from bench.grid import Case, load_grid
 from bench.grids import grid_path
-from pytest_byzbench.cases import attach, case_runner, skip_unless_runnable
+from pytest_byzbench.cases import attach, case_runner, claim_param, skip_unless_runnable
 
 CASES = load_grid(grid_path("online-standard"))
 EIGHT_OF_255, SIXTEEN_OF_255, TENTH = 8 / 255, 16 / 255, 0.1
@@ -58,10 +58,8 @@ def claim(name: str, *cases: Case):
     (marked with them), and, where ``MEASURED`` has it, a strict expected failure with the
     measured reason."""
     components = sorted({n for c in cases for n in c.components})
-    marks = [pytest.mark.standard, pytest.mark.uses(*components)]
-    if name in MEASURED:
-        marks.append(pytest.mark.xfail(reason=MEASURED[name], strict=True))
-    return pytest.param(cases, id="-".join([name, *components]), marks=marks)
+    return claim_param("-".join([name, *components]), components, cases,
+                       measured=MEASURED.get(name))
 
 
 def medians(request: pytest.FixtureRequest, device: str, record_property, metric: str,

@@ -17,7 +17,7 @@ import pytest
 
 from bench.grid import Case, load_grid
 from bench.grids import grid_path
-from pytest_byzbench.cases import attach, case_runner, skip_unless_runnable
+from pytest_byzbench.cases import attach, case_runner, claim_param, skip_unless_runnable
 
 CASES = load_grid(grid_path("pfl-standard-sumform"))
 GAP = 0.10  # Table 1: 0.79 - 0.58 = 0.21 (global), 0.79 - 0.55 = 0.24 (idle users)
@@ -37,11 +37,8 @@ def claim(name: str, metric: str):
     and a strict expected failure with the measured reason where ``MEASURED`` has one."""
     cases = (cell("sum"), cell("mean"))
     components = sorted({n for c in cases for n in c.components})
-    marks = [pytest.mark.standard, pytest.mark.uses(*components)]
     test_id = "-".join([name, *components])
-    if test_id in MEASURED:
-        marks.append(pytest.mark.xfail(reason=MEASURED[test_id], strict=True))
-    return pytest.param(cases, metric, id=test_id, marks=marks)
+    return claim_param(test_id, components, cases, metric, measured=MEASURED.get(test_id))
 
 
 @pytest.mark.parametrize("pair, metric", [

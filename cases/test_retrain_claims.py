@@ -19,7 +19,7 @@ import pytest
 
 from bench.grid import Case, load_grid
 from bench.grids import GRIDS
-from pytest_byzbench.cases import case_runner, skip_unless_runnable
+from pytest_byzbench.cases import case_runner, claim_param, skip_unless_runnable
 
 BUDGETS = (0.03, 0.1, 1.0)
 CLIP_RATIO = (0.3, 0.8)
@@ -61,12 +61,9 @@ SETTING = next(iter(INDEX.values())).scenario
 def _param(label: str, *names: str):
     s = SETTING
     test_id = "-".join([s.protocol, s.dataset.label, s.model.label, *s.settings.head(), label])
-    marks = [pytest.mark.standard,
-             pytest.mark.uses(s.protocol, s.dataset.name, s.model.name, s.settings.target.name,
-                              *names)]
-    if test_id in EXPECTED_FAILURES:
-        marks.append(pytest.mark.xfail(reason=EXPECTED_FAILURES[test_id], strict=True))
-    return pytest.param(label, id=test_id, marks=marks)
+    return claim_param(test_id, (s.protocol, s.dataset.name, s.model.name,
+                                 s.settings.target.name, *names), label,
+                       measured=EXPECTED_FAILURES.get(test_id))
 
 
 class Medians:
@@ -127,11 +124,9 @@ LABEL_FLIP = {case.scenario.settings.target.params["goal"]: case
 LABEL_FLIP_ID = "retrain-mnist17-logreg-koh-gc-damage-follows-target-error"
 
 
-@pytest.mark.parametrize("claim", [pytest.param(
-    LABEL_FLIP_ID, id=LABEL_FLIP_ID,
-    marks=[pytest.mark.standard, pytest.mark.uses("retrain", "mnist17", "logreg", "koh", "gc"),
-           *([pytest.mark.xfail(reason=EXPECTED_FAILURES[LABEL_FLIP_ID], strict=True)]
-             if LABEL_FLIP_ID in EXPECTED_FAILURES else [])])])
+@pytest.mark.parametrize("claim", [claim_param(
+    LABEL_FLIP_ID, ("retrain", "mnist17", "logreg", "koh", "gc"), LABEL_FLIP_ID,
+    measured=EXPECTED_FAILURES.get(LABEL_FLIP_ID))])
 def test_label_flip_damage_grows_with_target_error(pytestconfig: pytest.Config, device: str,
                                                    claim: str) -> None:
     """Seed 002 Table 6: GC against koh targets of 5 / 10 / 15 % error, at seed 001's n_p / N

@@ -9,7 +9,7 @@ verdicts of that process.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
 import pytest
@@ -100,6 +100,17 @@ def skip_unless_runnable(case: Case, device: str) -> None:
             registry.make(spec.name, **spec.params)
     except DatasetUnavailable as err:
         pytest.skip(str(err))
+
+
+def claim_param(test_id: str, components: Iterable[str], *values: object,
+                measured: str | None = None):
+    """``pytest.param(*values)`` of a standard-tier claim with id ``test_id``, marked with the
+    components it compares (so ``-k NAME`` selects it); ``measured`` (the value measured where
+    the claim fails) makes it a strict expected failure with that reason."""
+    marks = [pytest.mark.standard, pytest.mark.uses(*components)]
+    if measured is not None:
+        marks.append(pytest.mark.xfail(reason=measured, strict=True))
+    return pytest.param(*values, id=test_id, marks=marks)
 
 
 def attach(record_property: Callable[[str, object], None], verdict: Verdict) -> None:
