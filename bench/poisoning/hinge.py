@@ -42,8 +42,10 @@ def subgradient_residual(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float
 
 
 def _kkt_solve(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float,
-               active: np.ndarray, tie: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
-    """(w, b, alpha_M) with alpha = c on ``active``, margins = 1 on ``tie``, KKT stationarity."""
+               active: np.ndarray, tie: np.ndarray
+               ) -> tuple[np.ndarray, float, np.ndarray, bool]:
+    """(w, b, alpha_M, singular) with alpha = c on ``active``, margins = 1 on ``tie``, KKT
+    stationarity; ``singular``: the system is rank-deficient, so alpha_M is not unique."""
     u = X[active].T @ (c[active] * y[active])
     Z = X[tie] * y[tie, None]
     yt = y[tie]
@@ -53,11 +55,11 @@ def _kkt_solve(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float,
     K[:k, k] = yt
     K[k, :k] = yt
     rhs = np.concatenate([1.0 - Z @ u / c_r, [-np.sum(c[active] * y[active])]])
-    sol = np.linalg.lstsq(K, rhs, rcond=None)[0]
+    sol, _, rank, _ = np.linalg.lstsq(K, rhs, rcond=None)
     sol += np.linalg.lstsq(K, rhs - K @ sol, rcond=None)[0]      # one refinement step
     alpha = sol[:k]
     w = (u + Z.T @ alpha) / c_r
-    return w, float(sol[k]), alpha
+    return w, float(sol[k]), alpha, bool(rank < k + 1)
 
 
 def _violations(X: np.ndarray, y: np.ndarray, c: np.ndarray, active: np.ndarray,
@@ -91,18 +93,29 @@ def _margins_consistent(X: np.ndarray, y: np.ndarray, active: np.ndarray, tie: n
 
 def _active_set(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float, active: np.ndarray,
                 tie: np.ndarray, rounds: int) -> tuple[np.ndarray, float] | None:
-    """Correct the sets one worst violator at a time; None if still inconsistent."""
+    """Correct the sets one worst violator at a time; None if still inconsistent.
+
+    A tie's alpha outside [0, c_i] is a violation only when alpha_M is unique: on a singular
+    system another alpha_M may lie in the box, which the certificate decides.  A non-singular
+    system has a unique alpha_M (a null vector v of [Z; y^T]^T would give K [v; 0] = 0), so the
+    certificate is skipped there; and it is tried once per call: on label-flip sets with
+    ~1,700 ties one bounded least-squares solve takes over a minute, and retrying it every
+    round made single fits run for an hour.
+    """
     active, tie = active.copy(), tie.copy()
+    certificate_tried = False
     for step in range(rounds):
         if not tie.any():
             return None
-        w, b, alpha = _kkt_solve(X, y, c, c_r, active, tie)
+        w, b, alpha, singular = _kkt_solve(X, y, c, c_r, active, tie)
         i, gap = _violations(X, y, c, active, tie, w, b, alpha, bland=step >= rounds // 4)
         if gap <= 1e-12:
             return w, b
-        if tie[i] and _margins_consistent(X, y, active, tie, w, b) and (
-                subgradient_residual(X, y, c, c_r, w, b) <= 1e-11):
-            return w, b                      # alpha is not unique: a feasible one exists
+        if (tie[i] and singular and not certificate_tried
+                and _margins_consistent(X, y, active, tie, w, b)):
+            certificate_tried = True
+            if subgradient_residual(X, y, c, c_r, w, b) <= 1e-11:
+                return w, b                  # alpha is not unique: a feasible one exists
         if tie[i]:
             active[i] = alpha[np.searchsorted(np.flatnonzero(tie), i)] > c[i]
             tie[i] = False
@@ -130,13 +143,14 @@ def _libsvm_sets(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float,
     return active, (alpha > c * 1e-8) & ~active
 
 
-def _libsvm_primal(X: np.ndarray, y: np.ndarray, c: np.ndarray,
-                   c_r: float) -> tuple[np.ndarray, float]:
-    """libsvm's own (w, b) at tolerance 1e-12: the last resort on degenerate sets."""
+def libsvm_primal(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float,
+                  tol: float = 1e-12) -> tuple[np.ndarray, float]:
+    """libsvm's own (w, b) at tolerance ``tol`` (deterministic, not certified): the exact
+    solver's last resort on degenerate sets at 1e-12."""
     from sklearn.svm import SVC
 
     n = len(y)
-    svc = SVC(kernel="linear", C=1.0 / (n * c_r), tol=1e-12, cache_size=1000)
+    svc = SVC(kernel="linear", C=1.0 / (n * c_r), tol=tol, cache_size=1000)
     svc.fit(X, y, sample_weight=c * n)
     return svc.coef_.ravel().copy(), float(svc.intercept_[0])
 
@@ -164,7 +178,7 @@ def solve(X: np.ndarray, y: np.ndarray, c: np.ndarray, c_r: float,
         found = _active_set(X, y, c, c_r, active & ~tie, tie, 4 * rounds)
         if found is not None:
             return found
-    return _libsvm_primal(X, y, c, c_r)
+    return libsvm_primal(X, y, c, c_r)
 
 
 def merge_duplicates(X: np.ndarray, y: np.ndarray,

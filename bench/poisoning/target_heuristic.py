@@ -11,7 +11,9 @@ Theorem 1 rewards: fewer poisons are needed).
 
 Candidate points come from the clean **training** set.  The seed code draws them from the test
 set (a reproducibility caveat: its comment says the adversary has no test access); here the test
-set is used only to measure each candidate's error, i.e. to check the goal.
+set is used only to measure each candidate's error, i.e. to check the goal.  Candidates are fitted
+by the victim's ``fit_candidate`` (libsvm at tolerance 1e-6 for the SVM: a target need not be an
+exact minimiser, and flip sets are where the exact hinge solver is slowest).
 """
 
 from __future__ import annotations
@@ -94,8 +96,9 @@ def label_flip_candidates(victim: ConvexVictim, X: np.ndarray, y: np.ndarray,
             flipped = np.flatnonzero(margins < np.quantile(margins, q))
             if len(flipped) == 0:
                 continue
-            params = victim.fit(X, y, extra_X=X[flipped], extra_y=-y[flipped],
-                                extra_weights=np.full(len(flipped), float(r)), init=reference)
+            params = victim.fit_candidate(X, y, extra_X=X[flipped], extra_y=-y[flipped],
+                                          extra_weights=np.full(len(flipped), float(r)),
+                                          init=reference)
             out.append(Candidate(q, int(r), flipped, params, _error(victim, params, X_eval, y_eval),
                                  victim.objective(params, X, y)))
             if improved:

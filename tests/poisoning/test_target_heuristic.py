@@ -118,3 +118,19 @@ def test_cache_hit_returns_identical_arrays_without_refitting(flip_runs, tmp_pat
     # Different data is a different key: a miss, so it retrains (and fails here).
     with pytest.raises(AssertionError, match="must not retrain"):
         label_flip_targets(cached_victim, X[:-1], y[:-1], Xe, ye, **kw)
+
+
+@pytest.mark.parametrize("repeat", [1.0, 4.0])
+def test_svm_candidate_fit_is_near_the_exact_flip_retrain(repeat: float) -> None:
+    """The SVM's candidates are libsvm at tolerance 1e-6: close to the exact minimiser of the
+    same flip set (objective within 1e-5 relative, no lower than the minimum)."""
+    X, y = box_set(0)
+    flipped = np.flatnonzero(y * (X[:, 0] + X[:, 1] - 1) < 0.2)
+    victim = HingeVictim(C_R)
+    kw = dict(extra_X=X[flipped], extra_y=-y[flipped],
+              extra_weights=np.full(len(flipped), repeat))
+    exact, loose = victim.fit(X, y, **kw), victim.fit_candidate(X, y, **kw)
+    weights = np.concatenate([np.ones(len(y)), kw["extra_weights"]])
+    Xa, ya = np.vstack([X, X[flipped]]), np.concatenate([y, -y[flipped]])
+    best, got = victim.objective(exact, Xa, ya, weights), victim.objective(loose, Xa, ya, weights)
+    assert best - 1e-12 <= got <= best * (1 + 1e-5)
