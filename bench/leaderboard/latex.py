@@ -61,7 +61,8 @@ def latex_table(group: Group) -> str:
     worst_cases = [row.worst for row in group.rows]
     best = max(worst_cases) if group.higher_is_better else min(worst_cases)
     header = (f"Rank & {escape(group.row_header).capitalize()} & "
-              + " & ".join(escape(a) for a in attacks) + " & Worst case & Worst attack")
+              + " & ".join(escape(a) for a in attacks)
+              + f" & Worst case & Worst {escape(group.column_header)}")
     rows = []
     for row in group.rows:
         cells = []

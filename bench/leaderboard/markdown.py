@@ -8,7 +8,8 @@ from bench.leaderboard.table import Group, cell_text, fmt, legend, settings_line
 
 
 def markdown_table(group: Group) -> str:
-    """``| rank | defense | none | attack ... | worst case | worst attack |`` rows, best first;
+    """``| rank | defense | none | attack ... | worst case | worst attack |`` rows, best first
+    (the last header names the columns: ``worst epsilon`` on the retrain tables);
     a table of metric columns: ``| row | metric ... |`` in row order."""
     attacks = group.attacks
     if not group.ranked:
@@ -20,7 +21,7 @@ def markdown_table(group: Group) -> str:
                                                    if p) for t in texts]
             lines.append(f"| {row.defense} | " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
-    head = ["rank", group.row_header, *attacks, "worst case", "worst attack"]
+    head = ["rank", group.row_header, *attacks, "worst case", f"worst {group.column_header}"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---:|---|" + "---|" * (len(head) - 2)]
     for row in group.rows:
         worst = f"**{fmt(row.worst)}**" if row.rank == 1 else fmt(row.worst)

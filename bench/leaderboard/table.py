@@ -114,6 +114,7 @@ class Group:
     directed: bool = True                 # False: the metric has no better direction (a count)
     secondary: list[Group] = field(default_factory=list)
     row_header: str = "defense"
+    column_header: str = "attack"         # what the columns are: "worst <this>" names the worst
     metric_columns: tuple[str, ...] = ()
     column_units: dict[str, str] = field(default_factory=dict)
 
@@ -297,7 +298,7 @@ def build_groups(records: list[RunRecord]) -> list[Group]:
         tables = []
         for metric, rows_by, columns_by in _layouts(layout):
             cells = _cells(grouped[key], rows_by, columns_by)
-            header = "/".join(rows_by)
+            header, column_header = "/".join(rows_by), "/".join(columns_by)
             if metric is None and layout.metric_columns:
                 rows = _metric_rows(cells, protocol)
                 tables.append(Group(info["fields"], info["settings"], rows,
@@ -317,6 +318,7 @@ def build_groups(records: list[RunRecord]) -> list[Group]:
                                     unit=spec.unit, baseline=baseline,
                                     test_size=None if tables else test_size,
                                     higher_is_better=higher, row_header=header,
+                                    column_header=column_header,
                                     directed=spec.higher_is_better is not None))
         main, *extra = tables
         main.secondary = extra

@@ -50,7 +50,8 @@ def ranked_table(group: Group) -> str:
     attacks = group.attacks
     head = (f'<tr><th>rank</th><th class="name">{escape(group.row_header)}</th>'
             + "".join(f"<th>{escape(a)}</th>" for a in attacks)
-            + '<th>worst case</th><th class="name">worst attack</th></tr>')
+            + '<th>worst case</th>'
+            f'<th class="name">worst {escape(group.column_header)}</th></tr>')
     rows = []
     for row in group.rows:
         rows.append(

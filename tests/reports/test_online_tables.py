@@ -122,6 +122,8 @@ def test_detectors_by_attacks_auroc_ranked_highest_first(records) -> None:
     assert det_a.cells["phased/wm0.0"].avg == pytest.approx(52.0)
     assert (det_a.worst, det_b.worst) == (pytest.approx(52.0), pytest.approx(70.0))
     assert det_b.worst_attack == "plain/wm0.0"
+    # its columns are attack x tricks: the worst-cell column is named after them
+    assert markdown_table(table).splitlines()[0].endswith("| worst case | worst attack/tricks |")
     assert det_a.drop("plain/wm0.0") is None and "↓x" not in legend(table)
     # the clean trigger crafts nothing alone: its AUROC table has only the phased column
     clean = by_budget(build_groups(records))["clean trigger (accumulative eps 0.1)"]
