@@ -121,8 +121,8 @@ def test_cache_hit_returns_identical_arrays_without_refitting(flip_runs, tmp_pat
 
 
 @pytest.mark.parametrize("repeat", [1.0, 4.0])
-def test_svm_candidate_fit_is_near_the_exact_flip_retrain(repeat: float) -> None:
-    """The SVM's candidates are libsvm at tolerance 1e-6: close to the exact minimiser of the
+def test_hinge_candidate_fit_is_near_the_exact_flip_fit(repeat: float) -> None:
+    """Hinge-loss candidates are libsvm at tolerance 1e-6: close to the exact minimiser of the
     same flip set (objective within 1e-5 relative, no lower than the minimum)."""
     X, y = box_set(0)
     flipped = np.flatnonzero(y * (X[:, 0] + X[:, 1] - 1) < 0.2)
