@@ -34,7 +34,13 @@ from bench.poisoning.kkt import SPLITS, kkt_attack
 from bench.poisoning.objective import Objective, ParamDict, params_from_torch, params_to_torch
 from bench.poisoning.online_attack import AttackResult, model_targeted_poisoning
 from bench.poisoning.random_flips import cluster_members, random_flips
-from bench.poisoning.target_heuristic import Candidate, Target, label_flip_candidates, select_target
+from bench.poisoning.target_heuristic import (
+    Candidate,
+    Target,
+    label_flip_candidates,
+    refit_exactly,
+    select_target,
+)
 from bench.poisoning.targets import TargetError, cached, fingerprint
 from bench.registry import poisoners, targets
 
@@ -101,12 +107,13 @@ def flip_target(victim: ConvexVictim, X: np.ndarray, y: np.ndarray, goal: float,
                 improved: bool) -> Target:
     """The ``koh`` heuristic's target for ``goal`` (error on the training set).  The
     candidates (156 retrains) are computed once per process for every goal of a victim, data
-    set and variant; the choice per goal is cached with them."""
+    set and variant; the choice per goal, refitted exactly, is cached with them."""
     key = (repr(victim), fingerprint(X, y), improved)
     if key not in _CANDIDATES:
         _CANDIDATES[key] = label_flip_candidates(victim, X, y, X, y, improved=improved)
     if (key, goal) not in _FLIP_TARGETS:
-        _FLIP_TARGETS[(key, goal)] = select_target(_CANDIDATES[key], goal, X, y)
+        _FLIP_TARGETS[(key, goal)] = refit_exactly(
+            victim, select_target(_CANDIDATES[key], goal, X, y), X, y, X, y)
     return _FLIP_TARGETS[(key, goal)]
 
 

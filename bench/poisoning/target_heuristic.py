@@ -12,8 +12,8 @@ Theorem 1 rewards: fewer poisons are needed).
 Candidate points come from the clean **training** set.  The seed code draws them from the test
 set (a reproducibility caveat: its comment says the adversary has no test access); here the test
 set is used only to measure each candidate's error, i.e. to check the goal.  Candidates are fitted
-by the victim's ``fit_candidate`` (libsvm at tolerance 1e-6 for the SVM: a target need not be an
-exact minimiser, and flip sets are where the exact hinge solver is slowest).
+by the victim's ``fit_candidate`` (libsvm at tolerance 1e-6 for the SVM: flip sets are where the
+exact hinge solver is slowest); the chosen one is refitted exactly (:func:`refit_exactly`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +122,22 @@ def select_target(candidates: list[Candidate], goal: float, X: np.ndarray,
     return target
 
 
+def refit_exactly(victim: ConvexVictim, target: Target, X: np.ndarray, y: np.ndarray,
+                  X_eval: np.ndarray, y_eval: np.ndarray) -> Target:
+    """The chosen target refitted by the victim's exact ``fit`` on D_c plus its flips (the
+    candidates may be fitted loosely, see ``fit_candidate``), its error and objective recomputed
+    and its goal checked again.  An exact minimiser is attainable, as Algorithm 1's
+    epsilon-closeness needs: on MNIST 1-7 the SVM's 5 % target fitted by libsvm at 1e-6 took
+    485 poisons to come 0.1-close, its exact refit 376."""
+    params = victim.fit(X, y, extra_X=target.poison_X, extra_y=target.poison_y,
+                        extra_weights=np.full(len(target.poison_y), float(target.repeat)),
+                        init=target.params)
+    exact = replace(target, params=params, error=_error(victim, params, X_eval, y_eval),
+                    clean_objective=victim.objective(params, X, y))
+    exact.check_goal()
+    return exact
+
+
 def cache_key(**config: object) -> str:
     """A short hash of everything a target depends on."""
     text = json.dumps(config, sort_keys=True, default=str)
@@ -167,7 +183,8 @@ def label_flip_targets(victim: ConvexVictim, X: np.ndarray, y: np.ndarray,
         return _load(path)
     candidates = label_flip_candidates(victim, X, y, X_eval, y_eval, improved=improved,
                                        quantiles=quantiles, repeats=repeats)
-    targets = [select_target(candidates, g, X, y) for g in goals]
+    targets = [refit_exactly(victim, select_target(candidates, g, X, y), X, y, X_eval, y_eval)
+               for g in goals]
     if path is not None:
         _save(path, targets)
     return targets

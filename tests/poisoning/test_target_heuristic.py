@@ -134,3 +134,16 @@ def test_hinge_candidate_fit_is_near_the_exact_flip_fit(repeat: float) -> None:
     Xa, ya = np.vstack([X, X[flipped]]), np.concatenate([y, -y[flipped]])
     best, got = victim.objective(exact, Xa, ya, weights), victim.objective(loose, Xa, ya, weights)
     assert best - 1e-12 <= got <= best * (1 + 1e-5)
+
+
+def test_chosen_target_is_the_exact_flip_fit(flip_runs) -> None:
+    """Candidates may be fitted loosely; the chosen target is refitted exactly (attainable)."""
+    victim, X, y, Xe, ye, runs = flip_runs
+    for improved in (False, True):
+        chosen = label_flip_targets(victim, X, y, Xe, ye, goals=(0.2,), improved=improved,
+                                    quantiles=(0.1, 0.3), repeats=(1, 4))[0]
+        Xa = np.vstack([X, chosen.poison_X])
+        ya = np.concatenate([y, chosen.poison_y])
+        weights = np.concatenate([np.ones(len(y)), np.full(len(chosen.poison_y), chosen.repeat)])
+        assert victim.residual(chosen.params, Xa, ya, weights) <= victim.tol
+        assert chosen.error == pytest.approx(1 - victim.accuracy(chosen.params, Xe, ye))
