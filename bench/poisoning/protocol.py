@@ -143,8 +143,12 @@ class RetrainProtocol(Protocol):
     settings = RetrainSettings
     slots = {"dataset": datasets, "model": victims, "attack": poisoners, "defense": sanitizers}
     metrics = RETRAIN_METRICS
-    grouping = Grouping(rows=("attack", "defense"), columns=("epsilon", "epsilon_over_tau"),
-                        groups=("dataset", "model", "target", "c_r"), baseline=None,
+    # One table per data set: victims x attacks by targets x budgets, so seed 001's n_p,
+    # accuracy and lower bound per victim x target error sit side by side (secondary tables)
+    # and seed 002's drops per attack x eps_d read as before.
+    grouping = Grouping(rows=("model", "attack", "defense"),
+                        columns=("target", "epsilon", "epsilon_over_tau"),
+                        groups=("dataset", "c_r"), baseline=None,
                         secondary=("recovery", "poisoned_accuracy", "poisons", "lower_bound"))
 
     def validate(self, scenario: Scenario) -> None:
