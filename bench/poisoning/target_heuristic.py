@@ -126,9 +126,8 @@ def refit_exactly(victim: ConvexVictim, target: Target, X: np.ndarray, y: np.nda
                   X_eval: np.ndarray, y_eval: np.ndarray) -> Target:
     """The chosen target refitted by the victim's exact ``fit`` on D_c plus its flips (the
     candidates may be fitted loosely, see ``fit_candidate``), its error and objective recomputed
-    and its goal checked again.  An exact minimiser is attainable, as Algorithm 1's
-    epsilon-closeness needs: on MNIST 1-7 the SVM's 5 % target fitted by libsvm at 1e-6 took
-    485 poisons to come 0.1-close, its exact refit 376."""
+    and its goal checked again.  An exact minimiser of D_c plus poisons is attainable, which
+    Theorem 1's convergence to epsilon-closeness assumes; a loosely fitted one need not be."""
     params = victim.fit(X, y, extra_X=target.poison_X, extra_y=target.poison_y,
                         extra_weights=np.full(len(target.poison_y), float(target.repeat)),
                         init=target.params)
