@@ -9,7 +9,8 @@ from bench.leaderboard.table import Group, cell_text, fmt, legend, settings_line
 
 def markdown_table(group: Group) -> str:
     """``| rank | defense | none | attack ... | worst case | worst attack |`` rows, best first
-    (the last header names the columns: ``worst epsilon`` on the retrain tables);
+    (the last header names the columns: ``worst target/epsilon/epsilon_over_tau`` on the
+    retrain tables);
     a table of metric columns: ``| row | metric ... |`` in row order."""
     attacks = group.attacks
     if not group.ranked:
