@@ -208,15 +208,22 @@ class ConvexVictim:
         weight 1 (or ``extra_weights``), so k copies of a poison are one extra point of weight k.
         ``init`` warm-starts the solver; the result does not depend on it beyond ``tol``.
         """
-        X, y = self._check(X, y)
-        X, y, weights = stack_points(X, y, weights, extra_X, extra_y, extra_weights)
-        X, y = self._check(X, y)
-        c = normalized_weights(len(X), weights)
+        X, y, c = self._training_set(X, y, weights, extra_X, extra_y, extra_weights)
         params = self._solve(X, y, c, init)
         res = self.residual(params, X, y, c)
         if not np.isfinite(res) or res > self.tol:
             raise NotConverged(self.name, float(res), self.tol)
         return params
+
+    def _training_set(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None,
+                      extra_X: np.ndarray | None, extra_y: np.ndarray | None,
+                      extra_weights: np.ndarray | None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(X, y, c): the checked points plus the extra ones, with normalised weights c."""
+        X, y = self._check(X, y)
+        X, y, weights = stack_points(X, y, weights, extra_X, extra_y, extra_weights)
+        X, y = self._check(X, y)
+        return X, y, normalized_weights(len(X), weights)
 
     def fit_candidate(self, X: np.ndarray, y: np.ndarray, *, extra_X: np.ndarray,
                       extra_y: np.ndarray, extra_weights: np.ndarray,
@@ -328,10 +335,8 @@ class HingeVictim(ConvexVictim):
         put up to 1,730 of MNIST 1-7's 2,595 points on the margin (the flipped copies' loss
         is least there), where one exact certificate takes 40-80 s and a fit could take an
         hour; the exact ``fit`` stays the victim's retraining."""
-        X, y = self._check(X, y)
-        X, y, weights = stack_points(X, y, None, extra_X, extra_y, extra_weights)
-        X, y = self._check(X, y)
-        Xm, ym, cm = hinge.merge_duplicates(X, y, normalized_weights(len(X), weights))
+        X, y, c = self._training_set(X, y, None, extra_X, extra_y, extra_weights)
+        Xm, ym, cm = hinge.merge_duplicates(X, y, c)
         w, b = hinge.libsvm_primal(Xm, ym, cm, self.c_r, tol=1e-6)
         return Params(w=w, b=np.asarray(b))
 
