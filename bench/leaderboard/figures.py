@@ -29,8 +29,9 @@ def _png(figure: Figure) -> bytes:
 
 
 def heatmap(group: Group) -> bytes:
-    """Mean final accuracy of each defense (rows, ranked) against each attack (columns), with
-    every cell annotated ``mean ± std`` and the worst case of each row outlined."""
+    """The group's mean metric per row (ranked) and column (attacks, or the protocol's own
+    column fields), every cell annotated ``mean ± std`` and each row's worst case outlined;
+    the axes and colour bar are labelled from the group's row, column and metric names."""
     attacks = group.attacks
     defenses = [row.defense for row in group.rows]
     grid = [[row.cells[a].avg if a in row.cells else float("nan") for a in attacks]
@@ -46,8 +47,8 @@ def heatmap(group: Group) -> bytes:
     ax.set_xticks(range(len(attacks)), labels=attacks, rotation=30, ha="right", fontsize=10)
     ax.set_yticks(range(len(defenses)), labels=[f"{r.rank}. {r.defense}" for r in group.rows],
                   fontsize=10)
-    ax.set_xlabel("attack")
-    ax.set_ylabel("defense (rank by worst case)")
+    ax.set_xlabel(group.column_header)
+    ax.set_ylabel(f"{group.row_header} (rank by worst case)")
     for i, row in enumerate(group.rows):
         for j, attack in enumerate(attacks):
             cell = row.cells.get(attack)
@@ -63,7 +64,7 @@ def heatmap(group: Group) -> bytes:
         j = attacks.index(row.worst_attack)
         ax.add_patch(_outline(j, i))
     colorbar = figure.colorbar(image, ax=ax, fraction=0.05, pad=0.03)
-    colorbar.set_label("final test accuracy (%)")
+    colorbar.set_label(f"{group.metric} ({group.shown_unit})")
     ax.set_title("\n".join(textwrap.wrap(group.title, 60)), fontsize=10)
     return _png(figure)
 
